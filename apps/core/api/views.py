@@ -1,0 +1,131 @@
+import uuid
+
+from auditlog.models import LogEntry
+from celery.result import AsyncResult
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core import audit, tasks
+from apps.core.api import serializers
+from apps.core.api.pagination import LargeTablePagination
+from apps.core.api.permissions import CanOperateWorkers
+from apps.core.filters import AuditEventFilter, ChangeFilter, UserFilter
+from apps.core.models import AuditEvent, Notification
+from apps.core.services.users import user_create, user_update
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (throttled like the admin login)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = serializers.TokenRequestSerializer
+
+    @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer)
+    def post(self, request):
+        data = serializers.TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise ValidationError({"non_field_errors": ["Unable to log in with the given username and password."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        audit.record(action="auth.token_issued", actor=user)
+        return Response({"token": token.key})
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Portal users and their roles. Users are deactivated, never deleted."""
+
+    queryset = get_user_model().objects.prefetch_related("groups").order_by("username")
+    serializer_class = serializers.UserSerializer
+    filterset_class = UserFilter
+    search_fields = ["username", "first_name", "last_name", "email"]
+
+    def get_serializer_class(self):
+        if self.action in {"update", "partial_update"}:
+            return serializers.UserUpdateSerializer
+        return serializers.UserSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = user_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = user_update(user_id=serializer.instance.pk, **serializer.validated_data)
+
+
+class GroupViewSet(viewsets.ReadOnlyModelViewSet):
+    """The roles (Django groups)."""
+
+    queryset = Group.objects.order_by("name")
+    serializer_class = serializers.GroupSerializer
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The append-only event log: approvals, exports, imports, logins, denied requests."""
+
+    queryset = AuditEvent.objects.select_related("target_type")
+    serializer_class = serializers.AuditEventSerializer
+    filterset_class = AuditEventFilter
+    pagination_class = LargeTablePagination
+
+
+class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every change to a registered record, fields before and after."""
+
+    queryset = LogEntry.objects.select_related("content_type")
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = ChangeFilter
+    pagination_class = LargeTablePagination
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The signed-in person's own notifications (marked read in the admin)."""
+
+    serializer_class = serializers.NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = {"read_at": ["isnull"]}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user)
+
+
+class PingView(APIView):
+    """Send a ping task to the workers; its result shows a worker is consuming."""
+
+    permission_classes = [CanOperateWorkers]
+
+    @extend_schema(request=None, responses={202: serializers.PingSerializer})
+    def post(self, request):
+        result = tasks.ping.delay(uuid.uuid4().hex)
+        return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+class TaskStatusView(APIView):
+    """The state and result of a background task."""
+
+    permission_classes = [CanOperateWorkers]
+
+    @extend_schema(responses=serializers.TaskStatusSerializer)
+    def get(self, request, task_id):
+        result = AsyncResult(str(task_id))
+        value = result.result if result.successful() else None
+        return Response({"task_id": str(task_id), "state": result.state, "result": value})

@@ -1,0 +1,57 @@
+"""Cross-cutting receivers: who/how on every change log entry, record stamps, login events."""
+
+from auditlog.models import LogEntry
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+
+from apps.core import audit
+from apps.core.models import BaseModel
+
+
+@receiver(pre_save, sender=LogEntry)
+def _stamp_change_log_entry(sender, instance, raw=False, **kwargs):
+    ctx = audit.current()
+    if instance.actor_id is None:
+        actor = ctx.resolve_actor()
+        if actor is not None:
+            instance.actor = actor
+            instance.actor_email = actor.email or None
+    extra = dict(instance.additional_data or {})
+    extra["path"] = ctx.path
+    if ctx.path in {"admin", "admin_action", "api", "web"}:
+        extra["request"] = ctx.detail[:255]
+    instance.additional_data = extra
+    if instance.remote_addr is None:
+        instance.remote_addr = ctx.remote_addr
+
+
+@receiver(pre_save)
+def _stamp_created_and_updated_by(sender, instance, raw=False, **kwargs):
+    if raw or not isinstance(instance, BaseModel):
+        return
+    actor = audit.current_actor()
+    if actor is None:
+        return
+    if instance._state.adding and instance.created_by_id is None:
+        instance.created_by = actor
+    instance.updated_by = actor
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+@receiver(user_logged_in)
+def _record_login(sender, request, user, **kwargs):
+    audit.record(action="auth.login", actor=user, remote_addr=_client_ip(request))
+
+
+@receiver(user_login_failed)
+def _record_failed_login(sender, credentials, request=None, **kwargs):
+    audit.record(
+        action="auth.login_failed",
+        outcome="failed",
+        username=str(credentials.get("username", ""))[:150],
+        remote_addr=_client_ip(request),
+    )

@@ -1,0 +1,28 @@
+"""The Celery application: configured from Django settings (``CELERY_*``), tasks found in every app."""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
+
+app = Celery("opsportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+def _enter_task_audit_context(task_id=None, task=None, **kwargs):
+    """Changes made by a task are recorded as made through the worker."""
+    from apps.core.audit import enter_context
+
+    task.request.audit_token = enter_context(path="task", detail=task.name)
+
+
+@signals.task_postrun.connect
+def _leave_task_audit_context(task_id=None, task=None, **kwargs):
+    from apps.core.audit import leave_context
+
+    token = getattr(task.request, "audit_token", None)
+    if token is not None:
+        leave_context(token)

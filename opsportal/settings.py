@@ -10,6 +10,7 @@ The embedded default (no variables set) runs the whole portal on one machine: SQ
 that ``manage.py check --deploy`` asks for.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,7 +140,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: the account, or the address
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "apps.core.views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
@@ -305,5 +306,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 if TESTING:
+    # Tests send to a queue of their own: a worker test never consumes another run's messages.
+    CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TEST_QUEUE", default=f"opsportal-test-{os.getpid()}")
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,6 +1,7 @@
 """Cross-cutting receivers: who/how on every change log entry, record stamps, login events."""
 
 from auditlog.models import LogEntry
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
@@ -40,6 +41,11 @@ def _stamp_created_and_updated_by(sender, instance, raw=False, **kwargs):
 
 def _client_ip(request):
     return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+@receiver(user_locked_out)
+def _record_lockout(sender, request, username, ip_address, **kwargs):
+    audit.record(action="auth.locked_out", outcome="denied", username=str(username or "")[:150], remote_addr=ip_address)
 
 
 @receiver(user_logged_in)

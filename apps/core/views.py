@@ -40,3 +40,15 @@ def healthz(request):
     }
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """Answer for a locked-out login: JSON for the API, the admin's login page otherwise."""
+    from django.conf import settings
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"Too many failed sign-in attempts: this account or address is locked for {minutes} minutes."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "core/locked_out.html", {"message": message, "title": "Locked out"}, status=429)

@@ -5,6 +5,8 @@ def _path_for(request) -> str:
     if request.path.startswith("/api/"):
         return "api"
     if request.path.startswith("/admin/"):
+        if request.path.endswith(("/import/", "/process_import/")):
+            return "import"  # django-import-export's upload and confirm views
         if (
             request.method == "POST"
             and "action" in request.POST

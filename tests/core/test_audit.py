@@ -199,3 +199,21 @@ def test_postgres_refuses_orm_update_of_an_event(make_user):
     event = audit.record(action="auth.login", actor=make_user("auditor"))
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(message="rewritten")
+
+
+@pytest.mark.parametrize(
+    "method, url, data, expected",
+    [
+        ("get", "/admin/auth/user/", {}, "admin"),
+        ("post", "/admin/auth/user/", {"action": "delete_selected", "_selected_action": "1"}, "admin_action"),
+        ("post", "/admin/auth/user/", {"action": "x", "select_across": "1"}, "admin_action"),
+        ("post", "/admin/vendors/vendor/import/", {}, "import"),
+        ("post", "/admin/vendors/vendor/process_import/", {}, "import"),
+        ("get", "/api/v1/users/", {}, "api"),
+        ("get", "/healthz", {}, "web"),
+    ],
+)
+def test_request_paths_are_told_apart(rf, method, url, data, expected):
+    from apps.core.middleware import _path_for
+
+    assert _path_for(getattr(rf, method)(url, data)) == expected

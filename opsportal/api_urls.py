@@ -6,8 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from apps.core.api import urls as core_urls
-
-APP_API_MODULES = [core_urls]
+from apps.core.plugins import app_modules
 
 
 class PortalAPIRootView(APIRootView):
@@ -20,12 +19,14 @@ class PortalRouter(DefaultRouter):
     APIRootView = PortalAPIRootView
 
 
+api_modules = [core_urls, *app_modules("api.urls")]
+
 router = PortalRouter()
-for module in APP_API_MODULES:
+for module in api_modules:
     for prefix, viewset, basename in module.routes:
         router.register(prefix, viewset, basename=basename)
 
-v1_patterns = [pattern for module in APP_API_MODULES for pattern in module.urlpatterns] + router.urls
+v1_patterns = [pattern for module in api_modules for pattern in getattr(module, "urlpatterns", [])] + router.urls
 
 urlpatterns = [
     path("v1/", include(v1_patterns)),

@@ -67,6 +67,10 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "apps.core",
+    "apps.sops",
+    "apps.vendors",
+    "apps.refunds",
+    "apps.inventory",
 ]
 
 MIDDLEWARE = [

@@ -2,8 +2,9 @@
 Roles are Django groups. This table says which permissions each one holds.
 
 Each entry maps ``app_label.model`` to the codenames (without the model suffix for the four
-standard ones: ``view``, ``add``, ``change``, ``delete``; custom codenames in full). Domain apps
-extend the table as they land. ``setup_roles`` makes every group hold exactly these permissions.
+standard ones: ``view``, ``add``, ``change``, ``delete``; custom codenames in full). Each domain
+app adds its own in ``apps/<app>/roles.py`` (``PERMISSIONS``, same shape, keyed by role).
+``setup_roles`` makes every group hold exactly these permissions.
 
 The auditor role is computed: view on every model plus ``export_records``, nothing else.
 """
@@ -79,7 +80,13 @@ def readable_models():
 
 
 def permissions_for(role: str) -> dict[str, set[str]]:
+    """The core table's permissions for ``role`` plus those each domain app's ``roles.py`` adds."""
+    from apps.core.plugins import app_modules
+
     table = {label: set(perms) for label, perms in ROLE_PERMISSIONS[role].items()}
+    for module in app_modules("roles"):
+        for label, perms in module.PERMISSIONS.get(role, {}).items():
+            table.setdefault(label, set()).update(perms)
     if role == AUDITOR:
         for label in readable_models():
             table.setdefault(label, set()).add("view")

@@ -1,4 +1,5 @@
 import pytest
+from kombu import Connection
 
 from opsportal.celery import app
 
@@ -13,9 +14,8 @@ def test_healthz_reports_database_and_broker(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_does_not_answer(client, monkeypatch):
-    # Nothing listens on port 1: the broker is really unreachable. (Celery reads the variable first.)
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # A real connection to a port nothing listens on: the broker is really unreachable.
+    monkeypatch.setattr(app, "connection_for_write", lambda: Connection("redis://127.0.0.1:1/0"))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "broker": "error"}

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.core import roles
+from apps.core.plugins import app_modules
 from apps.core.services.roles import roles_sync
 
 DEMO_USERS = [
@@ -22,7 +23,10 @@ DEMO_USERS = [
 
 @transaction.atomic
 def demo_seed(*, password: str) -> list[str]:
-    """Create the demo users that are missing (each in its role's group); return their usernames."""
+    """Create the missing demo users (each in its role's group), then each app's demo records.
+
+    Returns the usernames created. Safe to run again: nothing is created twice.
+    """
     roles_sync()
     User = get_user_model()
     created = []
@@ -42,4 +46,7 @@ def demo_seed(*, password: str) -> list[str]:
         user.save()
         user.groups.set([Group.objects.get(name=role if role else roles.ADMINISTRATOR)])
         created.append(username)
+    users = {user.username: user for user in User.objects.filter(username__in=[u for u, _ in DEMO_USERS])}
+    for module in app_modules("demo"):
+        module.seed(users=users)
     return created

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-fast lint format check migrations-check deploy-check install clean
+.PHONY: run test lint format check migrations-check deploy-check schema-check install clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,10 @@ deploy-check: install
 	DJANGO_ENV=production DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	DJANGO_ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
-check: lint migrations-check deploy-check test
+schema-check: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+check: lint migrations-check deploy-check schema-check test
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache *.egg-info

@@ -259,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VendorStatusEnum": "apps.vendors.models.Vendor.Status",
+        "ReviewStatusEnum": "apps.vendors.models.PerformanceReview.Status",
+    },
 }
 
 # --- Audit trail ------------------------------------------------------------------------------
@@ -282,6 +286,10 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # --- Reminders --------------------------------------------------------------------------------
 
 REMINDER_DIGEST_HOUR = env.int("REMINDER_DIGEST_HOUR", default=7)
+
+# --- Vendors ----------------------------------------------------------------------------------
+
+VENDOR_REVIEW_INTERVAL_DAYS = env.int("VENDOR_REVIEW_INTERVAL_DAYS", default=120)
 
 # --- Logging ----------------------------------------------------------------------------------
 

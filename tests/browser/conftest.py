@@ -59,7 +59,7 @@ def page(browser, live_server):
 def demo_users(transactional_db):
     from apps.core.services.demo import demo_seed
 
-    demo_seed(password=DEMO_PASSWORD)
+    demo_seed(password=DEMO_PASSWORD, records=False)
 
 
 DEMO_PASSWORD = "demo-journey-pass-1"

@@ -22,10 +22,11 @@ DEMO_USERS = [
 
 
 @transaction.atomic
-def demo_seed(*, password: str) -> list[str]:
+def demo_seed(*, password: str, records: bool = True) -> list[str]:
     """Create the missing demo users (each in its role's group), then each app's demo records.
 
-    Returns the usernames created. Safe to run again: nothing is created twice.
+    Returns the usernames created. Safe to run again: nothing is created twice. ``records=False``
+    creates the users only.
     """
     roles_sync()
     User = get_user_model()
@@ -46,6 +47,8 @@ def demo_seed(*, password: str) -> list[str]:
         user.save()
         user.groups.set([Group.objects.get(name=role if role else roles.ADMINISTRATOR)])
         created.append(username)
+    if not records:
+        return created
     users = {user.username: user for user in User.objects.filter(username__in=[u for u, _ in DEMO_USERS])}
     for module in app_modules("demo"):
         module.seed(users=users)

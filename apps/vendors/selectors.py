@@ -1,0 +1,37 @@
+"""Reads for vendors: scorecards and the ranking report."""
+
+from collections import defaultdict
+
+from apps.vendors.models import PerformanceReview, ReviewCriterion, Vendor
+
+
+def vendor_scorecard(*, vendor_id: int) -> dict:
+    """The trend of a vendor's overall score and of each measure across its finalized reviews (two queries)."""
+    reviews = list(
+        PerformanceReview.objects.filter(vendor_id=vendor_id, status=PerformanceReview.Status.FINALIZED)
+        .order_by("period_end", "id")
+        .only("id", "period_start", "period_end", "overall_score", "standing")
+    )
+    by_review: dict[int, dict[str, str]] = defaultdict(dict)
+    labels: dict[str, str] = {}
+    for criterion in ReviewCriterion.objects.filter(review__in=reviews).only("review_id", "kpi", "name", "score"):
+        key = criterion.kpi if criterion.kpi != ReviewCriterion.Kpi.OTHER else criterion.name
+        labels.setdefault(key, criterion.get_kpi_display() if criterion.kpi != "other" else criterion.name)
+        by_review[criterion.review_id][key] = str(criterion.score) if criterion.score is not None else None
+    return {
+        "periods": [f"{r.period_start:%Y-%m-%d} to {r.period_end:%Y-%m-%d}" for r in reviews],
+        "period_ends": [r.period_end.isoformat() for r in reviews],
+        "overall": [str(r.overall_score) for r in reviews],
+        "standing": [r.standing for r in reviews],
+        "measures": [
+            {"key": key, "label": label, "scores": [by_review[r.id].get(key) for r in reviews]}
+            for key, label in labels.items()
+        ],
+    }
+
+
+def vendor_ranking():
+    """All vendors ranked by their latest finalized overall score (unreviewed vendors last)."""
+    from django.db.models import F
+
+    return Vendor.objects.select_related("manager").order_by(F("latest_score").desc(nulls_last=True), "code")

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.sops",
     "apps.vendors",
+    "apps.invoices",
     "apps.refunds",
     "apps.inventory",
 ]

@@ -88,13 +88,20 @@ class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
         "default_currency",
         "bank_flag",
     ]
-    list_filter = ["status", "category", "latest_standing", "bank_details_pending", "default_currency"]
+    list_filter = [
+        "status",
+        "category",
+        "latest_standing",
+        "bank_details_pending",
+        ("default_currency", admin.AllValuesFieldListFilter),
+    ]
     search_fields = ["code", "legal_name", "tax_id"]
     list_select_related = ["manager"]
     autocomplete_fields = ["manager"]
     show_full_result_count = False
     inlines = [VendorContactInline, VendorContractInline, PerformanceReviewInline]
     change_form_template = "admin/vendors/vendor/change_form.html"
+    change_list_template = "admin/vendors/vendor/change_list.html"  # "Scorecards"; import/export wraps it
     readonly_fields = [
         "status",
         "hold_reason",

@@ -24,6 +24,7 @@ def test_vendor_list_has_a_bounded_number_of_queries(manager_client, django_asse
         response = manager_client.get(reverse("admin:vendors_vendor_changelist"))
     assert response.status_code == 200
     assert response.content.count(b'class="action-select"') == 30
+    assert b"Scorecards" in response.content and b"Import" in response.content
 
 
 def test_search_and_filters(manager_client):

@@ -17,3 +17,12 @@ def send_reminder_digests(day: str | None = None) -> dict:
     from datetime import date
 
     return reminders_send_digests(today=date.fromisoformat(day) if day else None)
+
+
+@shared_task
+def run_import_job(job_id: int) -> str | None:
+    """Validate and (unless a dry run) write one import job's rows, all or nothing."""
+    from apps.core.services.imports import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job else None

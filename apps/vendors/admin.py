@@ -5,8 +5,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin
 
+from apps.core.admin import ImportJobLinkMixin
 from apps.core.admin_actions import transition_action
 from apps.core.exceptions import TransitionNotAllowed
 from apps.vendors import selectors, services
@@ -75,8 +76,9 @@ class PerformanceReviewInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
+class VendorAdmin(ImportJobLinkMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [VendorResource]
+    import_target = "vendors.vendor"
     list_display = [
         "code",
         "legal_name",
@@ -101,7 +103,7 @@ class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
     show_full_result_count = False
     inlines = [VendorContactInline, VendorContractInline, PerformanceReviewInline]
     change_form_template = "admin/vendors/vendor/change_form.html"
-    change_list_template = "admin/vendors/vendor/change_list.html"  # "Scorecards"; import/export wraps it
+    change_list_template = "admin/vendors/vendor/change_list.html"  # adds "Scorecards"
     readonly_fields = [
         "status",
         "hold_reason",
@@ -249,8 +251,9 @@ class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(VendorContact)
-class VendorContactAdmin(ImportExportMixin, admin.ModelAdmin):
+class VendorContactAdmin(ImportJobLinkMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [VendorContactResource]
+    import_target = "vendors.vendorcontact"
     list_display = ["name", "vendor", "role", "email", "phone", "is_primary"]
     list_filter = ["is_primary"]
     search_fields = ["name", "email", "vendor__code", "vendor__legal_name"]

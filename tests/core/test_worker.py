@@ -58,3 +58,30 @@ def test_the_digest_task_in_the_worker_sends_once(worker, make_user):
     assert first["sent"] == 1 and second["sent"] == 0
     assert len(mail.outbox) == 1
     assert ReminderDigest.objects.get(recipient=alice).sent_at is not None
+
+
+@pytest.mark.worker
+def test_an_import_job_is_run_by_the_worker_after_the_upload_commits(worker, make_user):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.core.models import ImportJob
+    from apps.core.services.imports import import_job_create
+    from apps.vendors.models import Vendor
+
+    manager = make_user("vendor_manager")
+    job = import_job_create(
+        actor=manager,
+        target="vendors.vendor",
+        uploaded_file=SimpleUploadedFile("v.csv", b"code,legal_name,category\nW-1,Worker Ltd,goods\n"),
+        dry_run=False,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+            break
+        time.sleep(0.2)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.message
+    assert Vendor.objects.filter(code="W-1", created_by=manager).exists()

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
-from apps.core.models import AuditEvent, Notification
+from apps.core.models import AuditEvent, ImportJob, Notification
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -104,3 +104,55 @@ class TaskStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     state = serializers.CharField()
     result = serializers.JSONField(allow_null=True)
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    rows_processed = serializers.SerializerMethodField()
+    progress_percent = serializers.SerializerMethodField()
+    error_report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "target",
+            "original_name",
+            "encoding",
+            "dry_run",
+            "status",
+            "rows_total",
+            "rows_processed",
+            "progress_percent",
+            "summary",
+            "preview",
+            "message",
+            "error_report_url",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_rows_processed(self, job) -> int:
+        from apps.core.services.imports import import_job_progress
+
+        return import_job_progress(job)
+
+    def get_progress_percent(self, job) -> int:
+        if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+            return 100
+        return int(100 * self.get_rows_processed(job) / job.rows_total) if job.rows_total else 0
+
+    def get_error_report_url(self, job) -> str | None:
+        if not job.error_report:
+            return None
+        from django.urls import reverse
+
+        return reverse("importjob-error-report", args=[job.pk])
+
+
+class ImportJobCreateSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    target = serializers.CharField(help_text="What the rows become, e.g. vendors.vendor")
+    dry_run = serializers.BooleanField(default=True)
+    encoding = serializers.ChoiceField(choices=["utf-8", "cp1252"], default="utf-8")

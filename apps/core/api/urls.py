@@ -8,6 +8,7 @@ routes = [
     ("audit-events", views.AuditEventViewSet, "auditevent"),
     ("audit-changes", views.ChangeViewSet, "change"),
     ("notifications", views.NotificationViewSet, "notification"),
+    ("import-jobs", views.ImportJobViewSet, "importjob"),
 ]
 
 urlpatterns = [

@@ -4,10 +4,13 @@ from auditlog.models import LogEntry
 from celery.result import AsyncResult
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +20,8 @@ from apps.core.api import serializers
 from apps.core.api.pagination import LargeTablePagination
 from apps.core.api.permissions import CanOperateWorkers
 from apps.core.filters import AuditEventFilter, ChangeFilter, UserFilter
-from apps.core.models import AuditEvent, Notification
+from apps.core.models import AuditEvent, ImportJob, Notification
+from apps.core.services.imports import import_job_confirm, import_job_create
 from apps.core.services.users import user_create, user_update
 
 
@@ -129,3 +133,49 @@ class TaskStatusView(APIView):
         result = AsyncResult(str(task_id))
         value = result.result if result.successful() else None
         return Response({"task_id": str(task_id), "state": result.state, "result": value})
+
+
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Import jobs: upload a file (a dry run by default), watch its progress, confirm it, get its error report.
+
+    People see their own jobs; those who may view import jobs (auditors, administrators) see all.
+    """
+
+    serializer_class = serializers.ImportJobSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status", "target", "dry_run"]
+
+    def get_queryset(self):
+        jobs = ImportJob.objects.select_related("created_by")
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False) or user.has_perm("core.view_importjob"):
+            return jobs
+        return jobs.filter(created_by=user)
+
+    @extend_schema(request=serializers.ImportJobCreateSerializer, responses={201: serializers.ImportJobSerializer})
+    def create(self, request):
+        given = serializers.ImportJobCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        job = import_job_create(
+            actor=request.user,
+            target=given.validated_data["target"],
+            uploaded_file=given.validated_data["file"],
+            dry_run=given.validated_data["dry_run"],
+            encoding=given.validated_data["encoding"],
+        )
+        return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        job = import_job_confirm(job_id=self.get_object().pk, actor=request.user)
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    @action(detail=True, methods=["get"], url_path="error-report")
+    def error_report(self, request, pk=None):
+        job = self.get_object()
+        if not job.error_report:
+            raise NotFound("This job has no error report.")
+        return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv")

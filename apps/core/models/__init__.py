@@ -1,5 +1,6 @@
 from .audit import AuditEvent
 from .base import BaseModel
+from .imports import ImportJob
 from .reminders import Notification, ReminderDigest, ReminderItem
 
-__all__ = ["AuditEvent", "BaseModel", "Notification", "ReminderDigest", "ReminderItem"]
+__all__ = ["AuditEvent", "BaseModel", "ImportJob", "Notification", "ReminderDigest", "ReminderItem"]

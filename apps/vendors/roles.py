@@ -8,6 +8,9 @@ PERMISSIONS = {
         "vendors.vendor": READ,
         "vendors.vendorcontact": READ,
         "vendors.vendorcontract": READ,
+        # Associates own review action items: they open the review to follow up.
+        "vendors.performancereview": READ,
+        "vendors.reviewactionitem": READ,
     },
     roles.APPROVER: {
         "vendors.vendor": READ | {"confirm_bank_details"},

@@ -294,9 +294,7 @@ IMPORT_PROGRESS_EVERY = 1000  # rows between progress updates
 
 # Shared by web and worker processes (import progress): files in var/ by default, Redis in production.
 CACHES = {
-    "default": env.cache_url(
-        "CACHE_URL", default="locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}"
-    )
+    "default": env.cache_url("CACHE_URL", default="locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}")
 }
 
 # --- Reminders --------------------------------------------------------------------------------

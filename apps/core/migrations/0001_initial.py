@@ -6,88 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReminderDigest',
+            name="ReminderDigest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReminderItem',
+            name="ReminderItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('object_key', models.CharField(max_length=128)),
-                ('day', models.DateField()),
-                ('title', models.CharField(max_length=255)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('digest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='core.reminderdigest')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=64)),
+                ("object_key", models.CharField(max_length=128)),
+                ("day", models.DateField()),
+                ("title", models.CharField(max_length=255)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                (
+                    "digest",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="core.reminderdigest"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=255)),
-                ('body', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
-                ('reminder', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notification', to='core.reminderitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=255)),
+                ("body", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reminder",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notification",
+                        to="core.reminderitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timestamp', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('outcome', models.CharField(choices=[('success', 'success'), ('denied', 'denied'), ('failed', 'failed')], db_index=True, default='success', max_length=10)),
-                ('username', models.CharField(blank=True, help_text='As given, also for failed logins.', max_length=150)),
-                ('path', models.CharField(choices=[('admin', 'admin'), ('admin_action', 'admin action'), ('api', 'api'), ('web', 'web'), ('import', 'import'), ('task', 'task'), ('command', 'command'), ('system', 'system')], default='system', max_length=20)),
-                ('request_path', models.CharField(blank=True, max_length=255)),
-                ('remote_addr', models.GenericIPAddressField(blank=True, null=True)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('target_repr', models.CharField(blank=True, max_length=255)),
-                ('message', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('target_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("timestamp", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "success"), ("denied", "denied"), ("failed", "failed")],
+                        db_index=True,
+                        default="success",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(blank=True, help_text="As given, also for failed logins.", max_length=150),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        choices=[
+                            ("admin", "admin"),
+                            ("admin_action", "admin action"),
+                            ("api", "api"),
+                            ("web", "web"),
+                            ("import", "import"),
+                            ("task", "task"),
+                            ("command", "command"),
+                            ("system", "system"),
+                        ],
+                        default="system",
+                        max_length=20,
+                    ),
+                ),
+                ("request_path", models.CharField(blank=True, max_length=255)),
+                ("remote_addr", models.GenericIPAddressField(blank=True, null=True)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("target_repr", models.CharField(blank=True, max_length=255)),
+                ("message", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "target_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-timestamp', '-id'],
-                'permissions': [('export_records', 'Can export records')],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='auditevent_target_idx'), models.Index(fields=['actor', '-timestamp'], name='auditevent_actor_idx')],
+                "ordering": ["-timestamp", "-id"],
+                "permissions": [("export_records", "Can export records")],
+                "indexes": [
+                    models.Index(fields=["target_type", "target_id"], name="auditevent_target_idx"),
+                    models.Index(fields=["actor", "-timestamp"], name="auditevent_actor_idx"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='reminderdigest',
-            constraint=models.UniqueConstraint(fields=('recipient', 'day'), name='reminder_digest_once_per_day'),
+            model_name="reminderdigest",
+            constraint=models.UniqueConstraint(fields=("recipient", "day"), name="reminder_digest_once_per_day"),
         ),
         migrations.AddConstraint(
-            model_name='reminderitem',
-            constraint=models.UniqueConstraint(fields=('recipient', 'source', 'object_key', 'day'), name='reminder_item_once_per_day'),
+            model_name="reminderitem",
+            constraint=models.UniqueConstraint(
+                fields=("recipient", "source", "object_key", "day"), name="reminder_item_once_per_day"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', 'read_at'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
         ),
     ]

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,192 +17,662 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='StandingBand',
+            name="StandingBand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
-                ('min_score', models.DecimalField(decimal_places=2, max_digits=5, unique=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('max_score', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=40, unique=True)),
+                (
+                    "min_score",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        unique=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "max_score",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
             ],
             options={
-                'ordering': ['min_score'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('max_score__gt', models.F('min_score'))), name='band_max_above_min')],
+                "ordering": ["min_score"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("max_score__gt", models.F("min_score"))), name="band_max_above_min"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Vendor',
+            name="Vendor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9-]{1,19}$', 'Use 2-20 capital letters, digits or dashes, e.g. ACME-01.')])),
-                ('legal_name', models.CharField(db_index=True, max_length=200)),
-                ('tax_id', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='tax id')),
-                ('category', models.CharField(choices=[('goods', 'Goods and materials'), ('services', 'Services'), ('logistics', 'Logistics and freight'), ('software', 'Software and IT'), ('facilities', 'Facilities and utilities'), ('professional', 'Professional services')], db_index=True, max_length=20)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('on_hold', 'On hold'), ('blocked', 'Blocked')], db_index=True, default='active', max_length=10)),
-                ('hold_reason', models.TextField(blank=True)),
-                ('hold_release_date', models.DateField(blank=True, help_text='When a hold is expected to end.', null=True)),
-                ('payment_terms_days', models.PositiveSmallIntegerField(default=30, help_text='Days from invoice date to due date.', validators=[django.core.validators.MaxValueValidator(365)])),
-                ('default_currency', apps.core.money.CurrencyField(choices=[('AED', 'AED'), ('AUD', 'AUD'), ('BRL', 'BRL'), ('CAD', 'CAD'), ('CHF', 'CHF'), ('CLP', 'CLP'), ('CNY', 'CNY'), ('COP', 'COP'), ('CZK', 'CZK'), ('DKK', 'DKK'), ('EGP', 'EGP'), ('EUR', 'EUR'), ('GBP', 'GBP'), ('HKD', 'HKD'), ('HUF', 'HUF'), ('IDR', 'IDR'), ('ILS', 'ILS'), ('INR', 'INR'), ('JPY', 'JPY'), ('KES', 'KES'), ('KRW', 'KRW'), ('MAD', 'MAD'), ('MXN', 'MXN'), ('MYR', 'MYR'), ('NGN', 'NGN'), ('NOK', 'NOK'), ('NZD', 'NZD'), ('PEN', 'PEN'), ('PHP', 'PHP'), ('PKR', 'PKR'), ('PLN', 'PLN'), ('QAR', 'QAR'), ('RON', 'RON'), ('SAR', 'SAR'), ('SEK', 'SEK'), ('SGD', 'SGD'), ('THB', 'THB'), ('TRY', 'TRY'), ('TWD', 'TWD'), ('UAH', 'UAH'), ('USD', 'USD'), ('VND', 'VND'), ('ZAR', 'ZAR')], default='USD', max_length=3, validators=[apps.core.money.validate_currency])),
-                ('remit_to', models.TextField(blank=True, verbose_name='remit-to address')),
-                ('bank_account_holder', models.CharField(blank=True, max_length=200)),
-                ('bank_name', models.CharField(blank=True, max_length=200)),
-                ('bank_account_number', models.CharField(blank=True, max_length=50, verbose_name='account number / IBAN')),
-                ('bank_routing_code', models.CharField(blank=True, max_length=30, verbose_name='BIC / routing code')),
-                ('bank_details_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('bank_details_confirmed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('bank_details_pending', models.BooleanField(db_index=True, default=False, editable=False, help_text='Changed and not yet confirmed by a different user: no payment approvals meanwhile.', verbose_name='bank details changed')),
-                ('latest_score', models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True)),
-                ('latest_standing', models.CharField(blank=True, db_index=True, editable=False, max_length=40)),
-                ('latest_review_end', models.DateField(blank=True, editable=False, null=True)),
-                ('bank_details_changed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('bank_details_confirmed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('manager', models.ForeignKey(blank=True, help_text='The vendor manager who owns this relationship and gets its reminders.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='managed_vendors', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9][A-Z0-9-]{1,19}$", "Use 2-20 capital letters, digits or dashes, e.g. ACME-01."
+                            )
+                        ],
+                    ),
+                ),
+                ("legal_name", models.CharField(db_index=True, max_length=200)),
+                ("tax_id", models.CharField(blank=True, db_index=True, max_length=40, verbose_name="tax id")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("goods", "Goods and materials"),
+                            ("services", "Services"),
+                            ("logistics", "Logistics and freight"),
+                            ("software", "Software and IT"),
+                            ("facilities", "Facilities and utilities"),
+                            ("professional", "Professional services"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("on_hold", "On hold"), ("blocked", "Blocked")],
+                        db_index=True,
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("hold_reason", models.TextField(blank=True)),
+                (
+                    "hold_release_date",
+                    models.DateField(blank=True, help_text="When a hold is expected to end.", null=True),
+                ),
+                (
+                    "payment_terms_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Days from invoice date to due date.",
+                        validators=[django.core.validators.MaxValueValidator(365)],
+                    ),
+                ),
+                (
+                    "default_currency",
+                    apps.core.money.CurrencyField(
+                        choices=[
+                            ("AED", "AED"),
+                            ("AUD", "AUD"),
+                            ("BRL", "BRL"),
+                            ("CAD", "CAD"),
+                            ("CHF", "CHF"),
+                            ("CLP", "CLP"),
+                            ("CNY", "CNY"),
+                            ("COP", "COP"),
+                            ("CZK", "CZK"),
+                            ("DKK", "DKK"),
+                            ("EGP", "EGP"),
+                            ("EUR", "EUR"),
+                            ("GBP", "GBP"),
+                            ("HKD", "HKD"),
+                            ("HUF", "HUF"),
+                            ("IDR", "IDR"),
+                            ("ILS", "ILS"),
+                            ("INR", "INR"),
+                            ("JPY", "JPY"),
+                            ("KES", "KES"),
+                            ("KRW", "KRW"),
+                            ("MAD", "MAD"),
+                            ("MXN", "MXN"),
+                            ("MYR", "MYR"),
+                            ("NGN", "NGN"),
+                            ("NOK", "NOK"),
+                            ("NZD", "NZD"),
+                            ("PEN", "PEN"),
+                            ("PHP", "PHP"),
+                            ("PKR", "PKR"),
+                            ("PLN", "PLN"),
+                            ("QAR", "QAR"),
+                            ("RON", "RON"),
+                            ("SAR", "SAR"),
+                            ("SEK", "SEK"),
+                            ("SGD", "SGD"),
+                            ("THB", "THB"),
+                            ("TRY", "TRY"),
+                            ("TWD", "TWD"),
+                            ("UAH", "UAH"),
+                            ("USD", "USD"),
+                            ("VND", "VND"),
+                            ("ZAR", "ZAR"),
+                        ],
+                        default="USD",
+                        max_length=3,
+                        validators=[apps.core.money.validate_currency],
+                    ),
+                ),
+                ("remit_to", models.TextField(blank=True, verbose_name="remit-to address")),
+                ("bank_account_holder", models.CharField(blank=True, max_length=200)),
+                ("bank_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "bank_account_number",
+                    models.CharField(blank=True, max_length=50, verbose_name="account number / IBAN"),
+                ),
+                ("bank_routing_code", models.CharField(blank=True, max_length=30, verbose_name="BIC / routing code")),
+                ("bank_details_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("bank_details_confirmed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "bank_details_pending",
+                    models.BooleanField(
+                        db_index=True,
+                        default=False,
+                        editable=False,
+                        help_text="Changed and not yet confirmed by a different user: no payment approvals meanwhile.",
+                        verbose_name="bank details changed",
+                    ),
+                ),
+                (
+                    "latest_score",
+                    models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True),
+                ),
+                ("latest_standing", models.CharField(blank=True, db_index=True, editable=False, max_length=40)),
+                ("latest_review_end", models.DateField(blank=True, editable=False, null=True)),
+                (
+                    "bank_details_changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "bank_details_confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The vendor manager who owns this relationship and gets its reminders.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="managed_vendors",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'permissions': [('confirm_bank_details', "Can confirm a vendor's changed bank details")],
+                "ordering": ["code"],
+                "permissions": [("confirm_bank_details", "Can confirm a vendor's changed bank details")],
             },
         ),
         migrations.CreateModel(
-            name='PerformanceReview',
+            name="PerformanceReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('finalized', 'Finalized'), ('superseded', 'Superseded')], db_index=True, default='draft', max_length=12)),
-                ('comments', models.TextField(blank=True)),
-                ('overall_score', models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True)),
-                ('standing', models.CharField(blank=True, editable=False, max_length=40)),
-                ('finalized_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finalized_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='vendors.performancereview')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='vendors.vendor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("finalized", "Finalized"), ("superseded", "Superseded")],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("comments", models.TextField(blank=True)),
+                (
+                    "overall_score",
+                    models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True),
+                ),
+                ("standing", models.CharField(blank=True, editable=False, max_length=40)),
+                ("finalized_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finalized_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="vendors.performancereview",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reviews", to="vendors.vendor"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'performance review',
-                'ordering': ['vendor', '-period_end'],
-                'permissions': [('finalize_performancereview', 'Can finalize a vendor performance review')],
+                "verbose_name": "performance review",
+                "ordering": ["vendor", "-period_end"],
+                "permissions": [("finalize_performancereview", "Can finalize a vendor performance review")],
             },
         ),
         migrations.CreateModel(
-            name='VendorContact',
+            name="VendorContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(blank=True, help_text='e.g. Accounts receivable, Account manager', max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='vendors.vendor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "role",
+                    models.CharField(blank=True, help_text="e.g. Accounts receivable, Account manager", max_length=100),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="vendors.vendor"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vendor', '-is_primary', 'name'],
+                "ordering": ["vendor", "-is_primary", "name"],
             },
         ),
         migrations.CreateModel(
-            name='VendorContract',
+            name="VendorContract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(max_length=50)),
-                ('title', models.CharField(max_length=200)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('renewal_notice_days', models.PositiveSmallIntegerField(default=60, help_text='Days before the end date to decide on renewal.', validators=[django.core.validators.MaxValueValidator(730)])),
-                ('on_time_delivery_target', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='on-time delivery target %')),
-                ('invoice_accuracy_target', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='invoice accuracy target %')),
-                ('defect_rate_target', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='defect / damage rate target %')),
-                ('response_time_target_hours', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='response time target (hours)')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='vendors.vendor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("reference", models.CharField(max_length=50)),
+                ("title", models.CharField(max_length=200)),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                (
+                    "renewal_notice_days",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        help_text="Days before the end date to decide on renewal.",
+                        validators=[django.core.validators.MaxValueValidator(730)],
+                    ),
+                ),
+                (
+                    "on_time_delivery_target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="on-time delivery target %",
+                    ),
+                ),
+                (
+                    "invoice_accuracy_target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="invoice accuracy target %",
+                    ),
+                ),
+                (
+                    "defect_rate_target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="defect / damage rate target %",
+                    ),
+                ),
+                (
+                    "response_time_target_hours",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="response time target (hours)",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="contracts", to="vendors.vendor"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vendor', '-start_date'],
+                "ordering": ["vendor", "-start_date"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewActionItem',
+            name="ReviewActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('description', models.CharField(max_length=255)),
-                ('due_date', models.DateField()),
-                ('done', models.BooleanField(default=False)),
-                ('done_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='action_items', to='vendors.performancereview')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("description", models.CharField(max_length=255)),
+                ("due_date", models.DateField()),
+                ("done", models.BooleanField(default=False)),
+                ("done_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="action_items",
+                        to="vendors.performancereview",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_date', 'id'],
-                'indexes': [models.Index(fields=['done', 'due_date'], name='action_item_open_idx')],
+                "ordering": ["due_date", "id"],
+                "indexes": [models.Index(fields=["done", "due_date"], name="action_item_open_idx")],
             },
         ),
         migrations.CreateModel(
-            name='ReviewCriterion',
+            name="ReviewCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('kpi', models.CharField(choices=[('on_time_delivery', 'On-time delivery'), ('invoice_accuracy', 'Invoice accuracy'), ('dispute_rate', 'Dispute rate'), ('defect_rate', 'Defect / damage rate'), ('response_time', 'Responsiveness'), ('quality', 'Quality of goods or service'), ('other', 'Other')], default='other', max_length=20, verbose_name='measure')),
-                ('weight', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(100)])),
-                ('score', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('proposed_score', models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True)),
-                ('proposed_basis', models.CharField(blank=True, editable=False, help_text='The figures used.', max_length=255)),
-                ('override_reason', models.CharField(blank=True, help_text='Why the score differs from the proposed one.', max_length=255)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='vendors.performancereview')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kpi",
+                    models.CharField(
+                        choices=[
+                            ("on_time_delivery", "On-time delivery"),
+                            ("invoice_accuracy", "Invoice accuracy"),
+                            ("dispute_rate", "Dispute rate"),
+                            ("defect_rate", "Defect / damage rate"),
+                            ("response_time", "Responsiveness"),
+                            ("quality", "Quality of goods or service"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="measure",
+                    ),
+                ),
+                (
+                    "weight",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.01")),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                (
+                    "score",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "proposed_score",
+                    models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=5, null=True),
+                ),
+                (
+                    "proposed_basis",
+                    models.CharField(blank=True, editable=False, help_text="The figures used.", max_length=255),
+                ),
+                (
+                    "override_reason",
+                    models.CharField(
+                        blank=True, help_text="Why the score differs from the proposed one.", max_length=255
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="vendors.performancereview",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'criteria',
-                'ordering': ['review', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('review', 'name'), name='review_criterion_unique_name'), models.CheckConstraint(condition=models.Q(('weight__gt', 0), ('weight__lte', 100)), name='criterion_weight_range'), models.CheckConstraint(condition=models.Q(('score__isnull', True), models.Q(('score__gte', 0), ('score__lte', 100)), _connector='OR'), name='criterion_score_range')],
+                "verbose_name_plural": "criteria",
+                "ordering": ["review", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("review", "name"), name="review_criterion_unique_name"),
+                    models.CheckConstraint(
+                        condition=models.Q(("weight__gt", 0), ("weight__lte", 100)), name="criterion_weight_range"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("score__isnull", True), models.Q(("score__gte", 0), ("score__lte", 100)), _connector="OR"
+                        ),
+                        name="criterion_score_range",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='vendor',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'on_hold'), _negated=True), models.Q(('hold_reason', ''), _negated=True), _connector='OR'), name='vendor_hold_needs_reason'),
+            model_name="vendor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "on_hold"), _negated=True),
+                    models.Q(("hold_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="vendor_hold_needs_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='performancereview',
-            index=models.Index(fields=['vendor', 'status', '-period_end'], name='review_vendor_status_idx'),
+            model_name="performancereview",
+            index=models.Index(fields=["vendor", "status", "-period_end"], name="review_vendor_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='performancereview',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='review_period_ends_after_start'),
+            model_name="performancereview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_end__gte", models.F("period_start"))), name="review_period_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='performancereview',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('overall_score__isnull', False), _connector='OR'), name='finalized_review_has_score'),
+            model_name="performancereview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("overall_score__isnull", False), _connector="OR"),
+                name="finalized_review_has_score",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vendorcontact',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_primary', True)), fields=('vendor',), name='vendor_contact_one_primary'),
+            model_name="vendorcontact",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_primary", True)), fields=("vendor",), name="vendor_contact_one_primary"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vendorcontact',
-            constraint=models.UniqueConstraint(fields=('vendor', 'name', 'email'), name='vendor_contact_unique'),
+            model_name="vendorcontact",
+            constraint=models.UniqueConstraint(fields=("vendor", "name", "email"), name="vendor_contact_unique"),
         ),
         migrations.AddConstraint(
-            model_name='vendorcontract',
-            constraint=models.UniqueConstraint(fields=('vendor', 'reference'), name='vendor_contract_reference_unique'),
+            model_name="vendorcontract",
+            constraint=models.UniqueConstraint(fields=("vendor", "reference"), name="vendor_contract_reference_unique"),
         ),
         migrations.AddConstraint(
-            model_name='vendorcontract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='contract_ends_after_start'),
+            model_name="vendorcontract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))), name="contract_ends_after_start"
+            ),
         ),
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("OPSPORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -283,6 +284,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_FORMATS = EXPORT_FORMATS = [CSV, XLSX]  # nothing a spreadsheet user would not open
 
 # Import jobs: limits on what a file may hold, checked before any row is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

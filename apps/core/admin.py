@@ -1,3 +1,5 @@
+import hashlib
+
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django import forms
@@ -9,8 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
 
-from apps.core import imports
+from apps.core import audit, exports, imports
 from apps.core.exceptions import TransitionNotAllowed
 from apps.core.models import AuditEvent, ImportJob, Notification
 from apps.core.models.audit import PATH_CHOICES
@@ -286,3 +289,29 @@ class ImportJobLinkMixin:
             url = f"{reverse('admin:core_importjob_add')}?target={target.key}"
             extra_context = {**(extra_context or {}), "import_url": url}
         return super().changelist_view(request, extra_context)
+
+
+class PortalExportMixin(ExportMixin):
+    """Admin exports: only with ``export_records``, formula-safe, and each one on the audit trail."""
+
+    def has_export_permission(self, request):
+        return request.user.is_active and request.user.has_perm("core.export_records")
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        return exports.sanitized(super().get_data_for_export(request, queryset, **kwargs))
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        content = data.encode("utf-8") if isinstance(data, str) else data
+        audit.record(
+            action="records.exported",
+            actor=request.user,
+            data={
+                "what": self.model._meta.label_lower,
+                "format": file_format.get_title(),
+                "rows": queryset.count(),
+                "filters": {key: request.GET.getlist(key) for key in request.GET},
+                "sha256": hashlib.sha256(content).hexdigest(),
+            },
+        )
+        return data

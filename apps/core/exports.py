@@ -7,8 +7,8 @@ Every export is an audit event with who, what, how many rows and the SHA-256 of 
 """
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 import tablib
 from django.http import HttpResponse
@@ -23,12 +23,22 @@ CONTENT_TYPES = {
 }
 
 
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
 def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not NUMBER.match(value):
         return "'" + value
-    if isinstance(value, Decimal):
-        return value  # a number, not text
     return value
+
+
+def sanitized(dataset: tablib.Dataset) -> tablib.Dataset:
+    """A copy of ``dataset`` with every cell passed through :func:`safe_cell`."""
+    clean = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        clean.append([safe_cell(value) for value in row])
+    return clean
 
 
 def build_file(headers: Sequence[str], rows: Iterable[Sequence], fmt: str) -> tuple[bytes, int]:

@@ -5,9 +5,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ExportMixin
 
-from apps.core.admin import ImportJobLinkMixin
+from apps.core.admin import ImportJobLinkMixin, PortalExportMixin
 from apps.core.admin_actions import transition_action
 from apps.core.exceptions import TransitionNotAllowed
 from apps.vendors import selectors, services
@@ -76,7 +75,7 @@ class PerformanceReviewInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(ImportJobLinkMixin, ExportMixin, admin.ModelAdmin):
+class VendorAdmin(ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [VendorResource]
     import_target = "vendors.vendor"
     list_display = [
@@ -251,7 +250,7 @@ class VendorAdmin(ImportJobLinkMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(VendorContact)
-class VendorContactAdmin(ImportJobLinkMixin, ExportMixin, admin.ModelAdmin):
+class VendorContactAdmin(ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [VendorContactResource]
     import_target = "vendors.vendorcontact"
     list_display = ["name", "vendor", "role", "email", "phone", "is_primary"]

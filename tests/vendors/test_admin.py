@@ -257,3 +257,30 @@ def test_auditors_may_export_but_not_import(client, make_user):
     page = client.get(reverse("admin:vendors_vendor_changelist")).content.decode()
     assert "Export" in page and "import_link" not in page
     assert client.get(reverse("admin:core_importjob_add") + "?target=vendors.vendor").status_code == 403
+
+
+def test_admin_export_needs_export_records_is_formula_safe_and_audited(client, make_user):
+    VendorFactory(code="EVIL-1", legal_name="=HYPERLINK(1)", remit_to="-5 Main St", payment_terms_days=30)
+    client.force_login(make_user("vendor_manager"))  # keeps vendors, but exporting is the auditors' permission
+    assert client.get(reverse("admin:vendors_vendor_export")).status_code == 403
+
+    client.force_login(make_user("auditor"))
+    page = client.get(reverse("admin:vendors_vendor_export")).content.decode()
+    assert ">csv" in page and ">xlsx" in page and ">json" not in page
+    response = client.post(
+        reverse("admin:vendors_vendor_export"),
+        {
+            "format": "0",
+            "resource": "0",
+            "vendorresource_code": "on",
+            "vendorresource_legal_name": "on",
+            "vendorresource_remit_to": "on",
+            "vendorresource_payment_terms_days": "on",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "'=HYPERLINK(1)" in body and "'-5 Main St" in body
+    assert ",30" in body  # numbers stay numbers
+    event = AuditEvent.objects.get(action="records.exported")
+    assert event.data["what"] == "vendors.vendor" and event.data["rows"] == 1 and len(event.data["sha256"]) == 64

@@ -303,6 +303,13 @@ CACHES = {
 
 REMINDER_DIGEST_HOUR = env.int("REMINDER_DIGEST_HOUR", default=7)
 
+# --- SOPs -------------------------------------------------------------------------------------
+
+SOP_REVIEW_DUE_DAYS = env.int("SOP_REVIEW_DUE_DAYS", default=14)
+SOP_ACKNOWLEDGE_WITHIN_DAYS = env.int("SOP_ACKNOWLEDGE_WITHIN_DAYS", default=7)
+SOP_REVIEW_WAITING_DAYS = env.int("SOP_REVIEW_WAITING_DAYS", default=3)
+SOP_ATTACHMENT_MAX_BYTES = env.int("SOP_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
 # --- Vendors ----------------------------------------------------------------------------------
 
 VENDOR_REVIEW_INTERVAL_DAYS = env.int("VENDOR_REVIEW_INTERVAL_DAYS", default=120)

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from apps.core.admin import ImportJobLinkMixin, PortalExportMixin
 from apps.core.admin_actions import transition_action
 from apps.core.exceptions import TransitionNotAllowed
+from apps.sops.admin_mixins import GovernedBySOPAdminMixin
 from apps.vendors import selectors, services
 from apps.vendors.models import (
     PerformanceReview,
@@ -75,9 +76,10 @@ class PerformanceReviewInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
+class VendorAdmin(GovernedBySOPAdminMixin, ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [VendorResource]
     import_target = "vendors.vendor"
+    sop_area = "vendors"
     list_display = [
         "code",
         "legal_name",
@@ -366,7 +368,8 @@ class ReviewActionItemInline(admin.TabularInline):
 
 
 @admin.register(PerformanceReview)
-class PerformanceReviewAdmin(admin.ModelAdmin):
+class PerformanceReviewAdmin(GovernedBySOPAdminMixin, admin.ModelAdmin):
+    sop_area = "vendors"
     list_display = ["__str__", "vendor", "period_end", "status", "overall_score", "standing", "reviewer"]
     list_filter = ["status", "standing", ("period_end", admin.DateFieldListFilter)]
     search_fields = ["vendor__code", "vendor__legal_name"]
@@ -375,7 +378,15 @@ class PerformanceReviewAdmin(admin.ModelAdmin):
     date_hierarchy = "period_end"
     show_full_result_count = False
     inlines = [ReviewCriterionInline, ReviewActionItemInline]
-    readonly_fields = ["status", "overall_score", "standing", "finalized_by", "finalized_at", "supersedes"]
+    readonly_fields = [
+        "status",
+        "overall_score",
+        "standing",
+        "finalized_by",
+        "finalized_at",
+        "supersedes",
+        "sop_version",
+    ]
     change_form_template = "admin/vendors/performancereview/change_form.html"
     actions = ["finalize", "supersede"]
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from apps.core.models import BaseModel
 from apps.core.money import CurrencyField
+from apps.sops.fields import sop_version_field
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -204,6 +205,7 @@ class PerformanceReview(BaseModel):
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by", editable=False
     )
+    sop_version = sop_version_field()
 
     class Meta:
         ordering = ["vendor", "-period_end"]

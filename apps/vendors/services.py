@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.core import audit
 from apps.core.exceptions import TransitionNotAllowed
 from apps.core.permissions import require_perm
+from apps.sops.selectors import sop_version_in_force
 from apps.vendors import kpis
 from apps.vendors.models import (
     PerformanceReview,
@@ -106,7 +107,13 @@ def vendor_confirm_bank_details(*, vendor_id: int, actor) -> Vendor:
     vendor.bank_details_confirmed_by = actor
     vendor.bank_details_confirmed_at = timezone.now()
     vendor.save(update_fields=["bank_details_pending", "bank_details_confirmed_by", "bank_details_confirmed_at"])
-    audit.record(action="vendor.bank_details_confirmed", actor=actor, target=vendor)
+    sop = sop_version_in_force(area="vendors")
+    audit.record(
+        action="vendor.bank_details_confirmed",
+        actor=actor,
+        target=vendor,
+        data={"sop_version": sop.pk if sop else None},
+    )
     return vendor
 
 
@@ -485,6 +492,7 @@ def review_finalize(*, review_id: int, actor) -> PerformanceReview:
     review.status = PerformanceReview.Status.FINALIZED
     review.finalized_by = actor
     review.finalized_at = timezone.now()
+    review.sop_version = sop_version_in_force(area="vendors")
     review.save()
     if review.supersedes_id:
         PerformanceReview.objects.filter(pk=review.supersedes_id).update(status=PerformanceReview.Status.SUPERSEDED)
@@ -493,7 +501,11 @@ def review_finalize(*, review_id: int, actor) -> PerformanceReview:
         action="vendor_review.finalized",
         actor=actor,
         target=review,
-        data={"overall_score": str(review.overall_score), "standing": review.standing},
+        data={
+            "overall_score": str(review.overall_score),
+            "standing": review.standing,
+            "sop_version": review.sop_version_id,
+        },
     )
     return review
 

@@ -32,6 +32,9 @@ NOBODY: set[str] = set()
 AUD_ADM = {"auditor", "administrator"}
 ADM = {"administrator"}
 VM = {"vendor_manager"}
+READERS = {"associate", "approver", "vendor_manager", "inventory_controller", "sop_owner", "auditor"}
+LEADS = READERS - {"associate"}
+SOP_OWNER = {"sop_owner"}
 
 
 def ops(view=NOBODY, add=NOBODY, change=NOBODY, delete=NOBODY):
@@ -73,6 +76,10 @@ ADMIN_MATRIX = {
     "vendors.standingband": ops(view=VM | AUD_ADM, change=VM),  # changed as a set, never added alone
     "vendors.performancereview": ops(view={"associate", "approver", "vendor_manager", "auditor"}, add=VM, change=VM),
     "vendors.reviewactionitem": ops(view={"associate", "vendor_manager", "auditor"}, change=VM, delete=VM),
+    # SOPs: everyone who works reads them; owners write; leads see who acknowledged
+    "sops.sopdocument": ops(view=READERS, add=SOP_OWNER, change=SOP_OWNER),
+    "sops.sopversion": ops(view=READERS, add=SOP_OWNER, change=SOP_OWNER),
+    "sops.acknowledgement": ops(view=LEADS),
 }
 
 # API resource -> {"list": roles, "create": roles, or None where the resource offers no create}
@@ -90,6 +97,9 @@ API_MATRIX = {
     "vendor-contacts": {"list": {"associate", "approver", "vendor_manager", "auditor"}, "create": VM},
     "vendor-contracts": {"list": {"associate", "approver", "vendor_manager", "auditor"}, "create": VM},
     "vendor-reviews": {"list": {"associate", "approver", "vendor_manager", "auditor"}, "create": VM},
+    "sops": {"list": READERS, "create": SOP_OWNER},
+    "sop-versions": {"list": READERS, "create": SOP_OWNER},
+    "sop-acknowledgements": {"list": LEADS, "create": None},
 }
 
 # Bodies that pass validation where a bare POST would not reach the permission that matters.

@@ -284,3 +284,15 @@ def test_admin_export_needs_export_records_is_formula_safe_and_audited(client, m
     assert ",30" in body  # numbers stay numbers
     event = AuditEvent.objects.get(action="records.exported")
     assert event.data["what"] == "vendors.vendor" and event.data["rows"] == 1 and len(event.data["sha256"]) == 64
+
+
+def test_vendor_pages_show_the_sop_in_force(manager_client):
+    vendor = VendorFactory()
+    for url in (
+        reverse("admin:vendors_vendor_changelist"),
+        reverse("admin:vendors_vendor_change", args=[vendor.pk]),
+        reverse("admin:vendors_performancereview_changelist"),
+    ):
+        page = manager_client.get(url).content.decode()
+        assert 'data-testid="sop-in-force"' in page, url
+        assert "No SOP is in force for Vendors." in page

@@ -368,6 +368,7 @@ def test_finalize_computes_score_and_standing_and_freezes_the_review(manager):
     assert AuditEvent.objects.get(action="vendor_review.finalized").data == {
         "overall_score": "86.40",
         "standing": "Good",
+        "sop_version": None,
     }
 
 
@@ -452,3 +453,37 @@ def test_action_items_need_owner_and_due_date(manager):
 
 def test_contract_factory_is_valid(db):
     ContractFactory().full_clean()
+
+
+def test_finalizing_records_the_vendors_sop_version_in_force(manager, make_user, role_groups):
+    from apps.sops import services as sop_services
+
+    author, reviewer = make_user("sop_owner"), make_user("sop_owner")
+    document = sop_services.sop_document_create(
+        actor=author,
+        code="VM-001",
+        title="Vendor reviews",
+        area="vendors",
+        governs_area=True,
+        audience=[role_groups["vendor_manager"]],
+        review_interval_days=365,
+    )
+    version = sop_services.sop_version_create(
+        document_id=document.pk, actor=author, change_summary="First issue.", body="# Reviews\n\n1. Score.\n"
+    )
+    sop_services.sop_version_submit_review(version_id=version.pk, actor=author)
+    version = sop_services.sop_version_publish(version_id=version.pk, actor=reviewer)
+
+    review = draft(manager)
+    services.review_finalize(review_id=review.pk, actor=manager)
+
+    review.refresh_from_db()
+    assert review.sop_version == version
+    assert AuditEvent.objects.get(action="vendor_review.finalized").data["sop_version"] == version.pk
+
+
+def test_without_a_published_sop_nothing_is_recorded_and_nothing_fails(manager):
+    review = draft(manager)
+    services.review_finalize(review_id=review.pk, actor=manager)
+    review.refresh_from_db()
+    assert review.sop_version is None

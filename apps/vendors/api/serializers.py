@@ -136,10 +136,19 @@ class PerformanceReviewSerializer(serializers.ModelSerializer):
             "finalized_by",
             "finalized_at",
             "supersedes",
+            "sop_version",
             "criteria",
             "action_items",
         ]
-        read_only_fields = ["status", "overall_score", "standing", "finalized_by", "finalized_at", "supersedes"]
+        read_only_fields = [
+            "status",
+            "overall_score",
+            "standing",
+            "finalized_by",
+            "finalized_at",
+            "supersedes",
+            "sop_version",
+        ]
 
 
 class PerformanceReviewUpdateSerializer(PerformanceReviewSerializer):

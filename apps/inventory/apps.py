@@ -7,3 +7,49 @@ class InventoryConfig(AppConfig):
     name = "apps.inventory"
     label = "inventory"
     verbose_name = "Inventory"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from apps.core import reminders, schedules
+        from apps.core.schedules import DefaultSchedule
+
+        from . import models
+        from .reminders import SOURCES
+
+        for model in (
+            models.Item,
+            models.Warehouse,
+            models.Location,
+            models.StockLevel,
+            models.LedgerEntry,
+            models.CountPolicy,
+            models.CycleCount,
+            models.CycleCountLine,
+            models.ReorderAlert,
+            models.InventoryReportRun,
+        ):
+            auditlog.register(model)
+        for source in SOURCES:
+            reminders.register(source)
+        for schedule in (
+            DefaultSchedule(
+                name="Schedule due cycle counts",
+                task="apps.inventory.tasks.schedule_due_counts",
+                crontab={"minute": "30", "hour": "5"},
+                description="Creates the cycle counts that ABC class frequencies make due, per warehouse zone.",
+            ),
+            DefaultSchedule(
+                name="Refresh reorder alerts",
+                task="apps.inventory.tasks.refresh_reorder_alerts",
+                crontab={"minute": "45", "hour": "5"},
+                description="Opens one alert per item at or below its reorder point; closes recovered ones.",
+            ),
+            DefaultSchedule(
+                name="Monthly inventory reports",
+                task="apps.inventory.tasks.monthly_inventory_reports",
+                crontab={"minute": "0", "hour": "6", "day_of_month": "1"},
+                description="Count accuracy and shrinkage of the previous month, as report runs.",
+            ),
+        ):
+            schedules.register(schedule)

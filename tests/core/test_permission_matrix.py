@@ -35,6 +35,9 @@ VM = {"vendor_manager"}
 READERS = {"associate", "approver", "vendor_manager", "inventory_controller", "sop_owner", "auditor"}
 LEADS = READERS - {"associate"}
 SOP_OWNER = {"sop_owner"}
+INV_READ = {"associate", "approver", "inventory_controller", "auditor"}
+INV_REVIEW = {"approver", "inventory_controller", "auditor"}
+IC = {"inventory_controller"}
 
 
 def ops(view=NOBODY, add=NOBODY, change=NOBODY, delete=NOBODY):
@@ -80,6 +83,16 @@ ADMIN_MATRIX = {
     "sops.sopdocument": ops(view=READERS, add=SOP_OWNER, change=SOP_OWNER),
     "sops.sopversion": ops(view=READERS, add=SOP_OWNER, change=SOP_OWNER),
     "sops.acknowledgement": ops(view=LEADS),
+    # inventory: associates count, controllers keep the master data and schedule, approvers approve
+    "inventory.item": ops(view=INV_READ, add=IC, change=IC),
+    "inventory.warehouse": ops(view=INV_READ, add=IC, change=IC),
+    "inventory.location": ops(view=INV_READ, add=IC, change=IC),
+    "inventory.stocklevel": ops(view=INV_READ),  # changed only by ledger postings
+    "inventory.ledgerentry": ops(view=INV_READ, add=IC),  # add = post a stock movement; never changed
+    "inventory.countpolicy": ops(view=INV_REVIEW, add=IC, change=IC),
+    "inventory.cyclecount": ops(view=INV_READ, add=IC, change=IC),
+    "inventory.reorderalert": ops(view=INV_REVIEW),
+    "inventory.inventoryreportrun": ops(view=INV_REVIEW, add={"approver", "inventory_controller"}),
 }
 
 # API resource -> {"list": roles, "create": roles, or None where the resource offers no create}
@@ -100,6 +113,14 @@ API_MATRIX = {
     "sops": {"list": READERS, "create": SOP_OWNER},
     "sop-versions": {"list": READERS, "create": SOP_OWNER},
     "sop-acknowledgements": {"list": LEADS, "create": None},
+    "items": {"list": INV_READ, "create": IC},
+    "warehouses": {"list": INV_READ, "create": NOBODY},
+    "locations": {"list": INV_READ, "create": IC},
+    "stock-levels": {"list": INV_READ, "create": NOBODY},
+    "stock-ledger": {"list": INV_READ, "create": NOBODY},
+    "cycle-counts": {"list": INV_READ, "create": IC},
+    "reorder-alerts": {"list": INV_REVIEW, "create": NOBODY},
+    "inventory-reports": {"list": INV_REVIEW, "create": {"approver", "inventory_controller"}},
 }
 
 # Bodies that pass validation where a bare POST would not reach the permission that matters.

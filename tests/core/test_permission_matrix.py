@@ -38,11 +38,16 @@ SOP_OWNER = {"sop_owner"}
 INV_READ = {"associate", "approver", "inventory_controller", "auditor"}
 INV_REVIEW = {"approver", "inventory_controller", "auditor"}
 IC = {"inventory_controller"}
+CASE_READ = {"associate", "approver", "auditor"}
+ASSOC = {"associate"}
 
 
 def ops(view=NOBODY, add=NOBODY, change=NOBODY, delete=NOBODY):
     return {"view": set(view), "add": set(add), "change": set(change), "delete": set(delete)}
 
+
+CASES = ops(view=CASE_READ, add=ASSOC, change=ASSOC)
+REFUND_SETUP = ops(view={"associate", "approver"} | AUD_ADM, add=ADM, change=ADM)
 
 # model -> operation -> roles allowed (in the admin)
 ADMIN_MATRIX = {
@@ -93,6 +98,20 @@ ADMIN_MATRIX = {
     "inventory.cyclecount": ops(view=INV_READ, add=IC, change=IC),
     "inventory.reorderalert": ops(view=INV_REVIEW),
     "inventory.inventoryreportrun": ops(view=INV_REVIEW, add={"approver", "inventory_controller"}),
+    # refunds: associates enter and process cases, approvers approve, administrators set policy and limits
+    "refunds.channel": REFUND_SETUP,
+    "refunds.reasoncode": REFUND_SETUP,
+    "refunds.refundpolicy": REFUND_SETUP,
+    "refunds.approverlimit": ops(view={"approver"} | AUD_ADM, add=ADM, change=ADM, delete=ADM),
+    "refunds.order": CASES,
+    "refunds.refundcase": CASES,
+    "refunds.refund": CASES,
+    "refunds.storecredit": CASES,
+    "refunds.chargeback": CASES,
+    "refunds.return": CASES,
+    "refunds.payout": ops(view=CASE_READ),  # created by processing only, never by hand
+    "refunds.caseapproval": ops(view=CASE_READ),  # created by the approve transition only
+    "refunds.reportrun": ops(view=CASE_READ, add={"associate", "approver"}),
 }
 
 # API resource -> {"list": roles, "create": roles, or None where the resource offers no create}
@@ -121,6 +140,11 @@ API_MATRIX = {
     "cycle-counts": {"list": INV_READ, "create": IC},
     "reorder-alerts": {"list": INV_REVIEW, "create": NOBODY},
     "inventory-reports": {"list": INV_REVIEW, "create": {"approver", "inventory_controller"}},
+    "orders": {"list": CASE_READ, "create": ASSOC},
+    "refunds": {"list": CASE_READ, "create": ASSOC},
+    "refund-channels": {"list": {"associate", "approver"} | AUD_ADM, "create": None},
+    "refund-reasons": {"list": {"associate", "approver"} | AUD_ADM, "create": None},
+    "refund-report-runs": {"list": CASE_READ, "create": {"associate", "approver"}},
 }
 
 # Bodies that pass validation where a bare POST would not reach the permission that matters.

@@ -12,6 +12,7 @@ that ``manage.py check --deploy`` asks for.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -309,6 +310,18 @@ SOP_REVIEW_DUE_DAYS = env.int("SOP_REVIEW_DUE_DAYS", default=14)
 SOP_ACKNOWLEDGE_WITHIN_DAYS = env.int("SOP_ACKNOWLEDGE_WITHIN_DAYS", default=7)
 SOP_REVIEW_WAITING_DAYS = env.int("SOP_REVIEW_WAITING_DAYS", default=3)
 SOP_ATTACHMENT_MAX_BYTES = env.int("SOP_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Accounts payable -------------------------------------------------------------------------
+
+INVOICE_MATCH_MODE = env.str("INVOICE_MATCH_MODE", default="three_way")  # or two_way; overridable per vendor
+INVOICE_QUANTITY_TOLERANCE_PERCENT = Decimal(env.str("INVOICE_QUANTITY_TOLERANCE_PERCENT", default="0"))
+INVOICE_QUANTITY_TOLERANCE_ABSOLUTE = Decimal(env.str("INVOICE_QUANTITY_TOLERANCE_ABSOLUTE", default="0"))
+INVOICE_PRICE_TOLERANCE_PERCENT = Decimal(env.str("INVOICE_PRICE_TOLERANCE_PERCENT", default="2"))
+INVOICE_PRICE_TOLERANCE_ABSOLUTE = Decimal(env.str("INVOICE_PRICE_TOLERANCE_ABSOLUTE", default="5.00"))
+INVOICE_SECOND_APPROVAL_THRESHOLD = Decimal(env.str("INVOICE_SECOND_APPROVAL_THRESHOLD", default="10000.00"))
+INVOICE_DUE_SOON_DAYS = env.int("INVOICE_DUE_SOON_DAYS", default=7)
+INVOICE_APPROVAL_SLA_DAYS = env.int("INVOICE_APPROVAL_SLA_DAYS", default=3)
+INVOICE_EXCEPTION_SLA_DAYS = env.int("INVOICE_EXCEPTION_SLA_DAYS", default=5)
 
 # --- Vendors ----------------------------------------------------------------------------------
 

@@ -89,7 +89,8 @@ def transition_action(
             "objects": list(queryset[:200]),
             "count": queryset.count(),
             "queryset_ids": list(queryset.values_list("pk", flat=True)),
-            "action_name": action.__name__,
+            # the name the admin knows this action by, whether registered by attribute or by callable
+            "action_name": request.POST.get("action") or action.__name__,
             "reason_label": reason,
             "reason": given,
             "error": error,

@@ -46,6 +46,8 @@ def ops(view=NOBODY, add=NOBODY, change=NOBODY, delete=NOBODY):
     return {"view": set(view), "add": set(add), "change": set(change), "delete": set(delete)}
 
 
+AAA = {"associate", "approver", "auditor"}
+AAVA = AAA | {"vendor_manager"}
 CASES = ops(view=CASE_READ, add=ASSOC, change=ASSOC)
 REFUND_SETUP = ops(view={"associate", "approver"} | AUD_ADM, add=ADM, change=ADM)
 
@@ -112,6 +114,18 @@ ADMIN_MATRIX = {
     "refunds.payout": ops(view=CASE_READ),  # created by processing only, never by hand
     "refunds.caseapproval": ops(view=CASE_READ),  # created by the approve transition only
     "refunds.reportrun": ops(view=CASE_READ, add={"associate", "approver"}),
+    # accounts payable: associates enter, approvers approve and schedule; vendor managers see their vendors' POs
+    "invoices.invoice": ops(view=AAVA, add=ASSOC, change={"associate", "approver"}),
+    "invoices.invoiceexception": ops(view=AAA, change={"associate", "approver"}),
+    "invoices.purchaseorder": ops(view=AAVA, add=ASSOC, change=ASSOC),
+    "invoices.purchaseorderline": ops(view=AAA),
+    "invoices.goodsreceipt": ops(view=AAA, add=ASSOC),
+    "invoices.creditmemo": ops(view=AAA, add=ASSOC),
+    "invoices.payment": ops(view=AAA, add=ASSOC),
+    "invoices.agingreportrun": ops(view=AAA, add={"associate", "approver"}),
+    "invoices.vendormatchingpolicy": ops(
+        view=AAVA | {"administrator"}, add={"approver", "vendor_manager"}, change={"approver", "vendor_manager"}
+    ),
 }
 
 # API resource -> {"list": roles, "create": roles, or None where the resource offers no create}
@@ -145,6 +159,12 @@ API_MATRIX = {
     "refund-channels": {"list": {"associate", "approver"} | AUD_ADM, "create": None},
     "refund-reasons": {"list": {"associate", "approver"} | AUD_ADM, "create": None},
     "refund-report-runs": {"list": CASE_READ, "create": {"associate", "approver"}},
+    "purchase-orders": {"list": AAVA, "create": ASSOC},
+    "receipts": {"list": AAA, "create": ASSOC},
+    "invoices": {"list": AAVA, "create": ASSOC},
+    "credit-memos": {"list": AAA, "create": ASSOC},
+    "payments": {"list": AAA, "create": ASSOC},
+    "ap-aging-runs": {"list": AAA, "create": {"associate", "approver"}},
 }
 
 # Bodies that pass validation where a bare POST would not reach the permission that matters.

@@ -97,6 +97,8 @@ def test_hold_action_asks_for_a_reason_then_holds(manager_client):
 
     confirm = manager_client.post(url, base)
     assert confirm.status_code == 200 and "Hold reason" in confirm.content.decode()
+    # the confirmation posts back the action under the name the admin registered it by
+    assert '<input type="hidden" name="action" value="put_on_hold">' in confirm.content.decode()
 
     missing = manager_client.post(url, {**base, "confirmed": "yes", "reason": ""})
     assert "Hold reason is required." in missing.content.decode()

@@ -12,9 +12,9 @@ from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ExportMixin
 
 from apps.core import audit
+from apps.core.admin import PortalExportMixin
 from apps.core.admin_actions import transition_action
 from apps.core.exceptions import TransitionNotAllowed
 from apps.refunds import hooks, selectors, services
@@ -115,7 +115,7 @@ class CaseHistoryInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ExportMixin, admin.ModelAdmin):
+class OrderAdmin(PortalExportMixin, admin.ModelAdmin):
     resource_classes = [OrderResource]
     list_display = [
         "reference",

@@ -36,14 +36,18 @@ def post_restock(*, case, lines, actor) -> int:
     return len(_restock_handlers)
 
 
-def set_sop_version_provider(provider: Callable | None) -> None:
+def set_sop_version_provider(provider: Callable | None) -> Callable | None:
+    """Install ``provider``; returns the one it replaces (to put back)."""
     global _sop_version_provider
-    _sop_version_provider = provider
+    previous, _sop_version_provider = _sop_version_provider, provider
+    return previous
 
 
-def set_governing_sop_url_provider(provider: Callable | None) -> None:
+def set_governing_sop_url_provider(provider: Callable | None) -> Callable | None:
+    """Install ``provider``; returns the one it replaces (to put back)."""
     global _sop_url_provider
-    _sop_url_provider = provider
+    previous, _sop_url_provider = _sop_url_provider, provider
+    return previous
 
 
 def sop_version_in_force() -> str:

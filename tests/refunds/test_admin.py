@@ -76,11 +76,11 @@ def test_the_case_page_shows_history_remaining_and_approvals(client, make_user, 
     services.case_approve(case_id=second.pk, actor=approver)
     client.force_login(make_user("auditor"))
 
-    hooks.set_governing_sop_url_provider(lambda *, area: f"/admin/sops/?area={area}")
+    previous = hooks.set_governing_sop_url_provider(lambda *, area: f"/admin/sops/?area={area}")
     try:
         page = client.get(reverse("admin:refunds_refundcase_change", args=[second.pk])).content.decode()
     finally:
-        hooks.set_governing_sop_url_provider(None)
+        hooks.set_governing_sop_url_provider(previous)
 
     assert "refundable remaining 500.00" in page
     assert first.reference in page and second.reference in page  # the order's refund history

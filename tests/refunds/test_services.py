@@ -352,11 +352,11 @@ def test_approving_twice_is_a_conflict(approved_case, approver2):
 
 
 def test_the_approval_records_the_sop_version_in_force(order, request_case, approver):
-    hooks.set_sop_version_provider(lambda *, area: f"{area}-SOP v3")
+    previous = hooks.set_sop_version_provider(lambda *, area: f"{area}-SOP v3")
     try:
         case = services.case_approve(case_id=request_case(order, "10.00").pk, actor=approver)
     finally:
-        hooks.set_sop_version_provider(None)
+        hooks.set_sop_version_provider(previous)
 
     assert case.approvals.get().sop_version == "refunds-SOP v3"
     assert AuditEvent.objects.get(action="refundcase.approved").data["sop_version"] == "refunds-SOP v3"

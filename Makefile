@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format check migrations-check deploy-check schema-check install clean
+.PHONY: run test test-full lint format check migrations-check deploy-check schema-check install clean audit-deps bench-import
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make test-full: the whole suite with the fuzz harnesses at full size (FUZZ_FULL=1); make test runs a slice of them.
+test-full: install
+	FUZZ_FULL=1 $(PY) -m pytest -m "fuzz or not fuzz" $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -46,7 +50,22 @@ deploy-check: install
 schema-check: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+## make audit-deps: every pinned package checked against the PyPI vulnerability service; fails on a known
+## vulnerability and on any package the service could not look up (nothing passes unchecked).
+audit-deps: install
+	$(VENV)/bin/pip-audit -r constraints.txt --no-deps --disable-pip -s pypi --progress-spinner off --strict
+
 check: lint migrations-check deploy-check schema-check test
+
+## make bench-import: imports and exports side by side with PostgreSQL COPY (not part of make test).
+bench-import: install
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_export.py
+
+## make bench: the portal at 1,000,000 rows per big table beside its floors (not part of make test; seeds once).
+.PHONY: bench
+bench: install
+	$(PY) -u bench/bench_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache *.egg-info

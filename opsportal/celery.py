@@ -6,9 +6,26 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
 
-app = Celery("opsportal")
+# Every task sends after commit without turning a down broker into an error page (apps/core/enqueue.py).
+app = Celery("opsportal", task_cls="apps.core.enqueue:ReliableEnqueueTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _register_default_schedules():
+    from apps.core import schedules
+
+    schedules.register(
+        schedules.DefaultSchedule(
+            name="Resend tasks the broker refused",
+            task="apps.core.enqueue.resend_unsent_tasks_task",
+            crontab={"minute": "*/5"},
+            description="Sends again the background work that could not be queued while the broker was down.",
+        )
+    )
+
+
+_register_default_schedules()
 
 
 @signals.task_prerun.connect

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -15,9 +17,88 @@ from import_export.admin import ExportMixin
 
 from apps.core import audit, exports, imports
 from apps.core.exceptions import TransitionNotAllowed
-from apps.core.models import AuditEvent, ImportJob, Notification
+from apps.core.models import AuditEvent, ExportJob, ImportJob, Notification
 from apps.core.models.audit import PATH_CHOICES
+from apps.core.models.reports import ReportRun
+from apps.core.paginator import EstimatedCountPaginator, distinct_values, with_estimated_dates
 from apps.core.services.notifications import notifications_mark_read
+
+# --- Lists over big tables ---------------------------------------------------------------------
+
+SEARCH_PREFIXES = {"=": "iexact", "^": "istartswith"}
+
+
+class LargeTableAdminMixin:
+    """A changelist that costs the same at millions of rows as on demo data.
+
+    No exact COUNT of a big table (an estimate unfiltered, a capped count filtered: "10,000+"), a date
+    drill-down from MIN/MAX instead of SELECT DISTINCT, and searches an index can answer: the model's own
+    ``search_fields`` (use ``=field`` or ``^field`` with a matching ``Upper(...)`` index) plus
+    ``search_related``, e.g. ``{"order": ["=reference"]}``: the matching related rows are looked up first
+    (one indexed query each, at most ``search_related_limit``) and the list is filtered by their keys.
+    """
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    search_related: dict[str, list[str]] = {}
+    search_related_limit = 1000
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.queryset = with_estimated_dates(changelist.queryset)  # read by the date drill-down only
+        return changelist
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term or not self.search_related:
+            return results, may_have_duplicates
+        for relation, fields in self.search_related.items():
+            related_model = self.model._meta.get_field(relation).related_model
+            condition = Q()
+            for field in fields:
+                lookup = SEARCH_PREFIXES.get(field[0])
+                condition |= Q(**{f"{field[1:]}__{lookup}" if lookup else f"{field}__icontains": term})
+            keys = list(
+                related_model._default_manager.filter(condition)
+                .order_by()
+                .values_list("pk", flat=True)[: self.search_related_limit]
+            )
+            if keys:
+                results = results | queryset.filter(**{f"{relation}__in": keys})
+        return results, may_have_duplicates
+
+
+def indexed_values_filter(field_name: str, title: str | None = None):
+    """A list filter over a column without choices whose values come from walking its index, not DISTINCT."""
+
+    class IndexedValuesListFilter(admin.SimpleListFilter):
+        parameter_name = field_name
+
+        def lookups(self, request, model_admin):
+            return [(value, value) for value in distinct_values(model_admin.model, field_name)]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field_name: self.value()}) if self.value() else queryset
+
+    IndexedValuesListFilter.title = title or field_name
+    return IndexedValuesListFilter
+
+
+class RegisteredModelFilter(admin.SimpleListFilter):
+    """Record changes by model: the models on the audit trail, without a DISTINCT over every change."""
+
+    title = "model"
+    parameter_name = "content_type"
+
+    def lookups(self, request, model_admin):
+        from auditlog.registry import auditlog
+
+        types = ContentType.objects.get_for_models(*auditlog.get_models())
+        return sorted(((ct.pk, ct.name) for ct in types.values()), key=lambda choice: str(choice[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type_id=self.value()) if str(self.value() or "").isdigit() else queryset
 
 
 class ReadOnlyAdminMixin:
@@ -44,15 +125,69 @@ class PathFilter(admin.SimpleListFilter):
         return queryset.filter(additional_data__path=self.value()) if self.value() else queryset
 
 
+# --- Exports -------------------------------------------------------------------------------------
+
+
+class PortalExportMixin(ExportMixin):
+    """Admin exports: only with ``export_records``, formula-safe, and each one on the audit trail.
+
+    A selection above ``EXPORT_ASYNC_THRESHOLD_ROWS`` rows becomes an export job: the worker writes the
+    file and the person gets a notification with the link.
+    """
+
+    def has_export_permission(self, request):
+        return request.user.is_active and request.user.has_perm("core.export_records")
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        return exports.sanitized(super().get_data_for_export(request, queryset, **kwargs))
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        content = data.encode("utf-8") if isinstance(data, str) else data
+        audit.record(
+            action="records.exported",
+            actor=request.user,
+            data={
+                "what": self.model._meta.label_lower,
+                "format": file_format.get_title(),
+                "rows": queryset.count(),
+                "filters": {key: request.GET.getlist(key) for key in request.GET},
+                "sha256": hashlib.sha256(content).hexdigest(),
+            },
+        )
+        return data
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        from apps.core.services.exports import admin_source, export_is_large, export_job_create
+
+        row_count = queryset.count()
+        if not export_is_large(row_count):
+            return super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        ticked = export_form.cleaned_data.get("export_items") if export_form is not None else None
+        job = export_job_create(
+            actor=request.user,
+            target=self.model._meta.label_lower,
+            file_format=file_format.get_title().lower(),
+            source=admin_source(self, request, ids=ticked),
+            filters={key: request.GET.getlist(key) for key in request.GET},
+        )
+        self.message_user(
+            request,
+            f"{row_count:,} rows are more than a download at once: the worker is writing the file. "
+            "You will get a notification with the link when it is ready.",
+        )
+        return HttpResponseRedirect(reverse("admin:core_exportjob_change", args=[job.pk]))
+
+
 admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class ChangeAdmin(ReadOnlyAdminMixin, LogEntryAdmin):
-    """Record changes: every create, update and delete of a registered record."""
+class ChangeAdmin(PortalExportMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, LogEntryAdmin):
+    """Record changes: every create, update and delete of a registered record (exportable by auditors)."""
 
     list_display = ["created", "resource_url", "action", "msg_short", "user_url", "path"]
-    list_filter = ["action", PathFilter, ("content_type", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["action", PathFilter, RegisteredModelFilter]
     search_fields = ["object_repr", "object_pk", "actor__username"]
     readonly_fields = ["created", "resource_url", "action", "user_url", "path", "request", "remote_addr", "msg"]
     fieldsets = [
@@ -71,10 +206,12 @@ class ChangeAdmin(ReadOnlyAdminMixin, LogEntryAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(PortalExportMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The event log: approvals, exports, imports, logins and denied requests (exportable by auditors)."""
+
     date_hierarchy = "timestamp"
     list_display = ["timestamp", "action", "outcome", "username", "path", "target_repr", "remote_addr"]
-    list_filter = ["outcome", "path", "action"]
+    list_filter = ["outcome", "path", indexed_values_filter("action")]
     search_fields = ["username", "target_repr", "target_id"]
     list_select_related = ["actor", "target_type"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
@@ -88,8 +225,47 @@ admin.site.unregister(User)
 class PortalUserAdmin(UserAdmin):
     """Users are deactivated, never deleted: their names stay on the audit trail."""
 
+    change_list_template = "admin/auth/user/change_list.html"
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "conflicting-duties/",
+                self.admin_site.admin_view(self.conflicting_duties_view),
+                name="core_conflicting_duties",
+            ),
+            *super().get_urls(),
+        ]
+
+    def conflicting_duties_view(self, request):
+        """Users who could change vendor bank details and let money out; CSV / XLSX with export_records."""
+        from django.template.response import TemplateResponse
+
+        from apps.core.selectors import CONFLICTING_DUTIES_HEADERS, conflicting_duties, conflicting_duties_table
+
+        if not request.user.has_perm("auth.view_user"):
+            raise PermissionDenied
+        conflicts = conflicting_duties()
+        fmt = request.GET.get("format")
+        if fmt in exports.CONTENT_TYPES:  # needs export_records; recorded on the audit trail
+            return exports.export_response(
+                actor=request.user,
+                name="conflicting-duties",
+                headers=CONFLICTING_DUTIES_HEADERS,
+                rows=conflicting_duties_table(conflicts),
+                fmt=fmt,
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Conflicting duties",
+            "conflicts": conflicts,
+            "can_export": request.user.has_perm(exports.EXPORT_PERMISSION),
+        }
+        return TemplateResponse(request, "admin/core/conflicting_duties.html", context)
 
 
 @admin.register(Notification)
@@ -291,27 +467,284 @@ class ImportJobLinkMixin:
         return super().changelist_view(request, extra_context)
 
 
-class PortalExportMixin(ExportMixin):
-    """Admin exports: only with ``export_records``, formula-safe, and each one on the audit trail."""
+# --- Export jobs and evidence packs -------------------------------------------------------------
 
-    def has_export_permission(self, request):
-        return request.user.is_active and request.user.has_perm("core.export_records")
 
-    def get_data_for_export(self, request, queryset, **kwargs):
-        return exports.sanitized(super().get_data_for_export(request, queryset, **kwargs))
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Each person's large exports and evidence packs: status, SHA-256, and the file once the worker is done."""
 
-    def get_export_data(self, file_format, request, queryset, **kwargs):
-        data = super().get_export_data(file_format, request, queryset, **kwargs)
-        content = data.encode("utf-8") if isinstance(data, str) else data
-        audit.record(
-            action="records.exported",
-            actor=request.user,
-            data={
-                "what": self.model._meta.label_lower,
-                "format": file_format.get_title(),
-                "rows": queryset.count(),
-                "filters": {key: request.GET.getlist(key) for key in request.GET},
-                "sha256": hashlib.sha256(content).hexdigest(),
-            },
+    list_display = ["__str__", "kind", "status", "rows", "created_at", "finished_at", "download_link"]
+    list_filter = ["kind", "status"]
+    fields = [
+        "kind",
+        "target",
+        "file_format",
+        "filters",
+        "status",
+        "rows",
+        "sha256",
+        "message",
+        "created_at",
+        "finished_at",
+        "download_link",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(created_by=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.has_perm(exports.EXPORT_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or obj.created_by_id == request.user.pk)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="file")
+    def download_link(self, obj):
+        if not obj.is_ready:
+            return "—"
+        return format_html('<a href="{}">download</a>', reverse("admin:core_exportjob_download", args=[obj.pk]))
+
+    def get_urls(self):
+        download = path(
+            "<int:job_id>/download/", self.admin_site.admin_view(self.download_view), name="core_exportjob_download"
         )
-        return data
+        return [download, *super().get_urls()]
+
+    def download_view(self, request, job_id):
+        from apps.core.services.exports import export_job_download
+
+        if not ExportJob.objects.filter(pk=job_id).exists():
+            raise Http404("No such export.")
+        try:
+            job = export_job_download(job_id=job_id, actor=request.user)
+        except TransitionNotAllowed as exc:
+            raise Http404(str(exc)) from exc
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
+
+
+@admin.action(description="Build evidence pack", permissions=["evidence_pack"])
+def build_evidence_pack(modeladmin, request, queryset):
+    """An evidence pack of the ticked records (or, with "select all", the whole filtered list), built by the worker."""
+    from django.core.exceptions import ValidationError
+
+    from apps.core.services.evidence import evidence_pack_request
+
+    try:
+        job = evidence_pack_request(
+            actor=request.user,
+            target=modeladmin.model._meta.label_lower,
+            ids=list(queryset.values_list("pk", flat=True)),
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        problems = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        modeladmin.message_user(request, f"No evidence pack: {problems}", messages.ERROR)
+        return None
+    modeladmin.message_user(
+        request,
+        f"The worker is building the evidence pack of {len(job.source['ids']):,} record(s); "
+        "you will get a notification with the link.",
+    )
+    return HttpResponseRedirect(reverse("admin:core_exportjob_change", args=[job.pk]))
+
+
+class EvidencePackActionMixin:
+    """Adds "Build evidence pack" to a changelist, for people with ``export_records``."""
+
+    def _get_base_actions(self):
+        return [*super()._get_base_actions(), self.get_action(build_evidence_pack)]
+
+    def has_evidence_pack_permission(self, request):
+        return request.user.is_active and request.user.has_perm(exports.EXPORT_PERMISSION)
+
+
+# --- Reports center -------------------------------------------------------------------------------
+
+RUNS_SHOWN = 10  # past runs listed per report kind
+
+
+class ReportKindFilter(admin.SimpleListFilter):
+    """Runs by report, from the registry instead of a DISTINCT over the runs."""
+
+    title = "report"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        from apps.core import reports
+
+        return [(kind.key, kind.label) for kind in reports.all_kinds() if kind.generic]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(admin.ModelAdmin):
+    """The portal's own report runs, read-only; people run reports and download files in the reports center."""
+
+    list_display = ["__str__", "kind", "scheduled", "status", "row_count", "created_by", "created_at", "finished_at"]
+    list_filter = [ReportKindFilter, "status", "scheduled"]
+    list_select_related = ["created_by"]
+    readonly_fields = [
+        "kind",
+        "parameters",
+        "scheduled",
+        "status",
+        "row_count",
+        "csv_sha256",
+        "xlsx_sha256",
+        "message",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+    change_list_template = "admin/core/reports/reportrun_change_list.html"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _form_errors_from(form, exc) -> None:
+    """A service's refusal shown on the form: next to the field it names, or above the form."""
+    messages_by_field = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, field_messages in messages_by_field.items():
+        form.add_error(field if field in form.fields else None, " ".join(field_messages))
+
+
+def reports_center_view(request):
+    """Every report the person may see: a run form, its schedules and its past runs with their files."""
+    from django.core.exceptions import ValidationError
+    from django.template.response import TemplateResponse
+
+    from apps.core import reports
+
+    user = request.user
+    kinds = reports.kinds_for(user)
+    can_edit_schedules = user.has_perm("django_celery_beat.change_periodictask")
+    if not kinds and not can_edit_schedules:
+        raise PermissionDenied("You may not see any report.")
+    bound = {}
+    if request.method == "POST":
+        kind = reports.get(request.POST.get("kind", ""))
+        if kind is None or not kind.can_run(user):
+            raise PermissionDenied("You may not run this report.")
+        form = kind.form_class(request.POST, prefix=kind.key)
+        if form.is_valid():
+            try:
+                run = kind.request(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            except PermissionDenied as exc:
+                raise PermissionDenied(str(exc) or "You may not run this report.") from exc
+            else:
+                messages.success(
+                    request, f"{kind.label} run #{run.pk} requested: it is listed below with its files once ready."
+                )
+                return HttpResponseRedirect(f"{reverse('admin:reports_center')}#{kind.key}")
+        bound[kind.key] = form
+    # those who keep schedules see every report's schedules, also of reports whose data they do not read
+    schedules = reports.schedules_by_kind(reports.all_kinds() if can_edit_schedules else kinds)
+    can_add_schedules = user.has_perm("django_celery_beat.add_periodictask")
+    sections = []
+    for kind in kinds:
+        can_run = kind.can_run(user)
+        sections.append(
+            {
+                "kind": kind,
+                "form": bound.get(kind.key) or (kind.form_class(prefix=kind.key) if can_run else None),
+                "runs": [kind.summary(run) for run in kind.runs()[:RUNS_SHOWN]],
+                "schedules": schedules.get(kind.key, []),
+                "can_download": kind.can_download(user),
+                "add_schedule_url": reports.new_schedule_url(kind) if kind.generic and can_add_schedules else "",
+            }
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Reports",
+        "sections": sections,
+        "can_edit_schedules": can_edit_schedules,
+        "all_schedules": [(kind, task) for kind in reports.all_kinds() for task in schedules.get(kind.key, [])]
+        if can_edit_schedules
+        else [],
+    }
+    request.current_app = admin.site.name
+    return TemplateResponse(request, "admin/core/reports/center.html", context)
+
+
+def reports_download_view(request, kind, run_id, fmt):
+    """One run's file, for those who may see the report and export records; an export event on the trail."""
+    from apps.core import reports
+
+    return reports.report_download_response(actor=request.user, kind=kind, run_id=run_id, fmt=fmt)
+
+
+def _with_reports_center(site_get_urls):
+    def get_urls():
+        return [
+            path("reports/", admin.site.admin_view(reports_center_view), name="reports_center"),
+            path(
+                "reports/<str:kind>/<int:run_id>/<str:fmt>/",
+                admin.site.admin_view(reports_download_view),
+                name="reports_center_download",
+            ),
+            *site_get_urls(),
+        ]
+
+    return get_urls
+
+
+admin.site.get_urls = _with_reports_center(admin.site.get_urls)
+
+
+# --- Bulk actions of third-party admins ----------------------------------------------------------
+
+
+class ActionsNeedPermissionMixin:
+    """Bulk actions declared without permissions (enable a schedule, clear attempts) change rows, so
+    they are offered only to people with ``action_permission`` on the model — never to readers."""
+
+    action_permission = "change"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if getattr(self, f"has_{self.action_permission}_permission")(request):
+            return actions
+        return {name: action for name, action in actions.items() if name == "delete_selected"}
+
+
+def _require_permission_for_actions(model, permission: str) -> None:
+    current = type(admin.site._registry[model])
+    admin.site.unregister(model)
+    guarded = type(current.__name__, (ActionsNeedPermissionMixin, current), {"action_permission": permission})
+    admin.site.register(model, guarded)
+
+
+def _guard_third_party_actions() -> None:
+    from axes.models import AccessAttempt
+    from django_celery_beat.models import PeriodicTask
+
+    _require_permission_for_actions(PeriodicTask, "change")
+    _require_permission_for_actions(AccessAttempt, "delete")  # clearing expired attempts deletes them
+
+
+_guard_third_party_actions()

@@ -13,3 +13,7 @@ class CoreConfig(AppConfig):
         from . import receivers, schedules  # noqa: F401
 
         schedules.connect()
+
+        from . import dashboard
+
+        dashboard.connect()

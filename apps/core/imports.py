@@ -6,16 +6,31 @@ through the app's services::
 
     imports.register("vendors.vendor", VendorResource, label="Vendors")
 
+A resource may name the other headers people use for its columns (exports of accounting packages,
+spreadsheets kept by hand) in ``header_aliases``; ``apply_header_aliases`` renames them to the
+resource's own column names before the rows are read, ignoring case, spaces, underscores, dashes,
+dots and the ``*`` that marks required columns::
+
+    header_aliases = {"invoice_number": ("InvoiceNumber", "Bill No.", "Invoice #")}
+
+A target may also declare a ``bulk_importer``: a callable that reads the file as a stream and
+validates and writes the rows itself (see ``apps.core.services.imports.import_job_run``).
+
 A file becomes a ``tablib.Dataset`` here, with every limit checked before rows are read: size,
 rows, columns, NUL bytes, encoding (UTF-8 with or without BOM, or Windows-1252 when chosen),
 comma / semicolon / tab detected, XLSX read-only with cached values (no formula evaluated),
 its zip entries checked against bombs and its XML parsed through defusedxml.
 """
 
+import contextlib
 import csv
+import decimal
 import io
+import re
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import tablib
 from django.conf import settings
@@ -31,17 +46,23 @@ class ImportFileError(Exception):
 
 @dataclass(frozen=True)
 class ImportTarget:
+    """Something that can be imported: its resource (the columns), label, and an optional bulk importer."""
+
     key: str
     resource: type
     label: str
+    bulk_importer: Callable | None = None
+    import_model: type | None = None
+    actions: tuple[str, ...] = ("add", "change")
 
     @property
     def model(self):
-        return self.resource._meta.model
+        """The model whose add and change permissions an import needs (the resource's unless told)."""
+        return self.import_model or self.resource._meta.model
 
     def permission_codenames(self) -> list[str]:
         opts = self.model._meta
-        return [f"{opts.app_label}.add_{opts.model_name}", f"{opts.app_label}.change_{opts.model_name}"]
+        return [f"{opts.app_label}.{action}_{opts.model_name}" for action in self.actions]
 
     def allowed_for(self, user) -> bool:
         return bool(user and user.is_active and user.has_perms(self.permission_codenames()))
@@ -50,8 +71,19 @@ class ImportTarget:
 _targets: dict[str, ImportTarget] = {}
 
 
-def register(key: str, resource: type, *, label: str) -> ImportTarget:
-    target = ImportTarget(key=key, resource=resource, label=label)
+def register(
+    key: str,
+    resource: type,
+    *,
+    label: str,
+    bulk_importer: Callable | None = None,
+    model: type | None = None,
+    actions: tuple[str, ...] = ("add", "change"),
+) -> ImportTarget:
+    """Make ``resource`` importable as ``key``; the importing user needs ``actions`` (add, change) on the model."""
+    target = ImportTarget(
+        key=key, resource=resource, label=label, bulk_importer=bulk_importer, import_model=model, actions=actions
+    )
     _targets[key] = target
     return target
 
@@ -66,6 +98,59 @@ def targets() -> list[ImportTarget]:
 
 def targets_for(user) -> list[ImportTarget]:
     return [target for target in targets() if target.allowed_for(user)]
+
+
+# --- Header aliases ------------------------------------------------------------------------------
+
+_HEADER_NOISE = re.compile(r"[\s_\-.*]+")
+
+
+def header_key(name) -> str:
+    """A header as compared with column names: no case, spaces, underscores, dashes, dots or ``*``."""
+    return _HEADER_NOISE.sub("", str(name)).casefold()
+
+
+def resource_columns(resource_class) -> list[str]:
+    """The column names a resource declares (its fields' column names), in order."""
+    declared = getattr(resource_class, "fields", None) or {}
+    columns = [field.column_name for field in declared.values() if getattr(field, "column_name", None)]
+    columns += [name for name in getattr(resource_class, "header_aliases", {}) if name not in columns]
+    return columns
+
+
+def canonical_headers(headers, resource_class) -> list[str]:
+    """The headers renamed to the resource's column names where they match a name or an alias.
+
+    Headers that match nothing are kept as they are. Two headers meaning the same column is an
+    ``ImportFileError`` naming both.
+    """
+    lookup: dict[str, str] = {}
+    for canonical, aliases in getattr(resource_class, "header_aliases", {}).items():
+        for alias in aliases:
+            lookup.setdefault(header_key(alias), canonical)
+    for canonical in resource_columns(resource_class):
+        lookup[header_key(canonical)] = canonical  # a column's own name always wins over an alias
+    renamed: list[str] = []
+    first_header_for: dict[str, str] = {}
+    for header in headers:
+        text = str(header).strip()
+        canonical = lookup.get(header_key(text)) if header_key(text) else None
+        if canonical is None:
+            renamed.append(text)
+            continue
+        if canonical in first_header_for:
+            raise ImportFileError(
+                f"The columns {first_header_for[canonical]!r} and {text!r} both mean {canonical!r}: keep only one."
+            )
+        first_header_for[canonical] = text
+        renamed.append(canonical)
+    return renamed
+
+
+def apply_header_aliases(dataset: tablib.Dataset, resource_class) -> tablib.Dataset:
+    """Rename the dataset's headers to the resource's column names (see ``canonical_headers``)."""
+    dataset.headers = canonical_headers(dataset.headers or [], resource_class)
+    return dataset
 
 
 # --- Reading files ------------------------------------------------------------------------------
@@ -129,7 +214,8 @@ def _xlsx_rows(data: bytes):
     return (["" if value is None else value for value in row] for row in sheet.iter_rows(values_only=True))
 
 
-def _dataset(rows) -> tablib.Dataset:
+def _table(rows) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """The header and a stream of (row number in the file, values), every limit checked as rows are read."""
     iterator = iter(rows)
     header = next(iterator, None)
     if not header or not any(str(cell).strip() for cell in header):
@@ -142,21 +228,140 @@ def _dataset(rows) -> tablib.Dataset:
     duplicates = sorted({h for h in headers if headers.count(h) > 1})
     if duplicates:
         raise ImportFileError(f"Column names must be different: {', '.join(duplicates)} appear more than once.")
+
+    def body():
+        width = len(headers)
+        count = 0
+        for number, row in enumerate(iterator, start=2):
+            values = list(row)
+            if not any(str(value).strip() for value in values):
+                continue  # blank lines between rows
+            if len(values) > width and any(str(value).strip() for value in values[width:]):
+                raise ImportFileError(f"Row {number} has more values than there are columns.")
+            count += 1
+            if count > settings.IMPORT_MAX_ROWS:
+                raise ImportFileError(f"The file has more than {settings.IMPORT_MAX_ROWS} rows.")
+            yield number, (values + [""] * width)[:width]
+
+    return headers, body()
+
+
+def _dataset(rows) -> tablib.Dataset:
+    headers, body = _table(rows)
     dataset = tablib.Dataset(headers=headers)
-    width = len(headers)
-    for number, row in enumerate(iterator, start=2):
-        values = list(row)
-        if not any(str(value).strip() for value in values):
-            continue  # blank lines between rows
-        if len(values) > width and any(str(value).strip() for value in values[width:]):
-            raise ImportFileError(f"Row {number} has more values than there are columns.")
-        values = (values + [""] * width)[:width]
+    for _number, values in body:
         dataset.append(values)
-        if len(dataset) > settings.IMPORT_MAX_ROWS:
-            raise ImportFileError(f"The file has more than {settings.IMPORT_MAX_ROWS} rows.")
     if not len(dataset):
         raise ImportFileError("The file has column names but no rows.")
     return dataset
+
+
+# --- Reading files as a stream (bulk importers) ---------------------------------------------------
+
+
+@dataclass
+class TableStream:
+    """A file's (canonical) column names and its rows, read one at a time: ``(row number, values)``."""
+
+    headers: list[str]
+    rows: Iterator[tuple[int, list]]
+    estimated_rows: int
+
+
+def stream_table(handle, *, name: str, encoding: str = "utf-8", size: int | None = None) -> TableStream:
+    """Open an uploaded file (a binary file object) as a stream of rows, with the same limits as ``read_dataset``.
+
+    A CSV file is decoded and parsed as it is read, so memory does not grow with the file. An XLSX
+    workbook is read in openpyxl's read-only mode (its bytes, at most ``IMPORT_MAX_BYTES``, are held).
+    """
+    if size is not None and size > settings.IMPORT_MAX_BYTES:
+        raise ImportFileError(f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+    kind = file_format(name)
+    raw = getattr(handle, "file", handle)
+    head = raw.read(64 * 1024)
+    if not head.strip() and not raw.read(1):
+        raise ImportFileError("The file is empty.")
+    raw.seek(0)
+    if kind == "csv":
+        estimated = head.count(b"\n") if len(head) < 64 * 1024 else _count_lines(raw)
+        rows = _csv_stream(raw, head, encoding)
+    else:
+        data = raw.read(settings.IMPORT_MAX_BYTES + 1)
+        if len(data) > settings.IMPORT_MAX_BYTES:
+            raise ImportFileError(f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+        rows, estimated = _xlsx_rows(data), 0
+    headers, body = _table(rows)
+    return TableStream(headers=headers, rows=body, estimated_rows=max(0, estimated - 1))
+
+
+def _count_lines(raw) -> int:
+    lines = 0
+    while chunk := raw.read(1024 * 1024):
+        lines += chunk.count(b"\n")
+    raw.seek(0)
+    return lines
+
+
+def _csv_stream(raw, head: bytes, encoding: str):
+    if encoding not in ENCODINGS:
+        raise ImportFileError(f"Unknown encoding {encoding!r}: choose {' or '.join(ENCODINGS)}.")
+    sample = head[:8192].decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="ignore")
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
+
+    def lines():
+        number = 0
+        try:
+            for number, line in enumerate(text, start=1):  # noqa: B007  (the number is used after a decode error)
+                if "\x00" in line:
+                    raise ImportFileError("The file contains NUL bytes: it is not a text CSV file.")
+                yield line
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"The file is not valid {ENCODINGS[encoding]} (near line {number + 1}). If it was saved by Excel on "
+                "Windows, choose Windows-1252."
+            ) from exc
+        finally:
+            with contextlib.suppress(ValueError):  # the file may be closed already when the reader is dropped
+                text.detach()
+
+    return csv.reader(lines(), delimiter=delimiter)
+
+
+@dataclass
+class BulkImportResult:
+    """What a bulk importer found: counts, a few examples of each kind, and every problem (row, column, value)."""
+
+    unit: str = "rows"
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    problems: list[dict] = dataclass_field(default_factory=list)
+    preview: dict = dataclass_field(default_factory=lambda: {"new": [], "updated": [], "unchanged": []})
+
+    PREVIEW_ROWS = 5
+
+    def count(self, kind: str, text) -> None:
+        """Count one record as ``new``, ``updated`` or ``unchanged`` and keep the first few as a preview.
+
+        ``text`` may be the record itself: it is turned into text only for the preview.
+        """
+        setattr(self, kind, getattr(self, kind) + 1)
+        if len(self.preview[kind]) < self.PREVIEW_ROWS:
+            self.preview[kind].append(str(text))
+
+    def problem(self, row, column: str, value, message: str) -> None:
+        value = "" if value is None else value
+        self.problems.append({"row": row, "column": column, "value": value, "message": message})
+
+    @property
+    def summary(self) -> dict:
+        rows_with_errors = len({p["row"] for p in self.problems})
+        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged, "errors": rows_with_errors}
 
 
 def row_errors(result, dataset) -> list[dict]:
@@ -187,6 +392,10 @@ def row_errors(result, dataset) -> list[dict]:
                         {"row": number + 1, "column": column, "value": value_at(number, column), "message": m}
                         for m in field_messages
                     )
+            elif isinstance(exc, decimal.InvalidOperation):
+                # A number column's widget reads the value as a Decimal; its error names only the signal.
+                text = "A value that must be a number is not one: check the number columns of this row."
+                problems.append({"row": number + 1, "column": "", "value": "", "message": text})
             else:
                 text = "; ".join(getattr(exc, "messages", [])) or str(exc)
                 problems.append({"row": number + 1, "column": "", "value": "", "message": text})

@@ -108,3 +108,26 @@ class CurrencyField(models.CharField):
         kwargs.setdefault("choices", CURRENCY_CHOICES)
         kwargs.setdefault("validators", [validate_currency])
         super().__init__(*args, **kwargs)
+
+
+def parse_amount(value, *, field: str, allow_zero: bool = False) -> Decimal:
+    """A positive amount with at most two decimals; anything else is refused, never rounded."""
+    if isinstance(value, float):
+        raise ValidationError({field: "Give amounts as a decimal string, not a floating-point number."})
+    try:
+        raw = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: f"{value!r} is not an amount."}) from None
+    if not raw.is_finite():
+        raise ValidationError({field: f"{value!r} is not an amount."})
+    if raw.as_tuple().exponent < -2 and raw != raw.quantize(Decimal("0.01")):
+        raise ValidationError({field: "Amounts have at most two decimals."})
+    try:
+        amount = to_money(raw)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    if amount < 0 and allow_zero:
+        raise ValidationError({field: "The amount cannot be negative."})
+    if amount <= 0 and not allow_zero:
+        raise ValidationError({field: "The amount must be greater than zero."})
+    return amount

@@ -51,6 +51,10 @@ def _record_lockout(sender, request, username, ip_address, **kwargs):
 @receiver(user_logged_in)
 def _record_login(sender, request, user, **kwargs):
     audit.record(action="auth.login", actor=user, remote_addr=_client_ip(request))
+    if request is not None and hasattr(request, "session"):
+        from apps.core.middleware import start_session_clock
+
+        start_session_clock(request.session)
 
 
 @receiver(user_login_failed)

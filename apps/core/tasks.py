@@ -26,3 +26,38 @@ def run_import_job(job_id: int) -> str | None:
 
     job = import_job_run(job_id=job_id)
     return job.status if job else None
+
+
+@shared_task
+def generate_report_run(run_id: int) -> str:
+    """Write the CSV and XLSX files of one report run of the reports center. Safe to run twice."""
+    from apps.core.reports import report_run_generate
+
+    return report_run_generate(run_id=run_id).status
+
+
+@shared_task
+def run_scheduled_report(kind: str, parameters: dict | None = None) -> int:
+    """A beat schedule's run of one of the portal's own reports (kwargs: ``kind``, optional ``parameters``)."""
+    from apps.core.reports import report_run_schedule
+
+    return report_run_schedule(kind=kind, parameters=parameters).pk
+
+
+@shared_task
+def run_export_job(job_id: int) -> str | None:
+    """Write one export job's file (a large export or an evidence pack) and tell the person it is ready."""
+    from apps.core.services.exports import export_job_run
+
+    job = export_job_run(job_id=job_id)
+    return job.status if job else None
+
+
+@shared_task
+def refresh_dashboard(day: str | None = None) -> int:
+    """Recompute the dashboard's KPI panels for every period into the cache. Safe to run twice."""
+    from datetime import date
+
+    from apps.core.dashboard import refresh
+
+    return refresh(today=date.fromisoformat(day) if day else None)

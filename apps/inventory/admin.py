@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.core import audit
-from apps.core.admin import PortalExportMixin
+from apps.core.admin import ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin
 from apps.core.admin_actions import REFUSALS, transition_action
 from apps.inventory import resources, selectors, services
 from apps.inventory.forms import AdHocCountForm, ReportRunForm, StockMovementForm
@@ -80,8 +80,9 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Item)
-class ItemAdmin(PortalExportMixin, admin.ModelAdmin):
+class ItemAdmin(ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [resources.ItemResource]
+    import_target = "inventory.item"
     list_display = [
         "sku",
         "description",
@@ -157,7 +158,8 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ImportJobLinkMixin, admin.ModelAdmin):
+    import_target = "inventory.location"
     list_display = ["code", "warehouse", "zone", "bin", "is_active"]
     list_filter = ["warehouse", "is_active"]
     search_fields = ["code"]
@@ -201,10 +203,11 @@ class WarehouseFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(PortalExportMixin, ReadOnlyMixin, admin.ModelAdmin):
+class StockLevelAdmin(ImportJobLinkMixin, PortalExportMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Quantities per item and bin; they change only through the ledger."""
 
     resource_classes = [resources.StockLevelResource]
+    import_target = "inventory.stocklevel"
     list_display = [
         "item",
         "location",
@@ -230,7 +233,7 @@ class StockLevelAdmin(PortalExportMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(PortalExportMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(LargeTableAdminMixin, PortalExportMixin, admin.ModelAdmin):
     """The stock ledger per item and bin. New entries are movements posted through the service."""
 
     resource_classes = [resources.LedgerEntryResource]
@@ -249,9 +252,9 @@ class LedgerEntryAdmin(PortalExportMixin, admin.ModelAdmin):
         "posted_by",
     ]
     list_filter = ["kind", WarehouseFilter]
-    search_fields = ["item__sku", "location__code", "reference"]
+    search_fields = ["=reference"]
+    search_related = {"item": ["=sku"], "location": ["=code"]}
     autocomplete_fields = ["item", "location"]
-    show_full_result_count = False
 
     def get_queryset(self, request):
         qs = selectors.ledger_for(user=request.user)
@@ -351,7 +354,11 @@ class ReorderAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_list_filter(self, request):
         return [AlertStateFilter, *self.list_filter]
 
-    @admin.action(description="Check every item against its reorder point now", permissions=["view"])
+    def has_refresh_permission(self, request):
+        # Refreshing opens and resolves alerts: for those who keep reorder points, not for readers.
+        return request.user.has_perm("inventory.change_item")
+
+    @admin.action(description="Check every item against its reorder point now", permissions=["refresh"])
     def refresh(self, request, queryset):
         result = services.reorder_alerts_refresh()
         self.message_user(request, f"{result['opened']} alert(s) opened, {result['resolved']} resolved.")
@@ -366,7 +373,11 @@ class InventoryReportRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="file")
     def download(self, obj):
-        return format_html('<a href="{}">download</a>', obj.file.url) if obj.file else "—"
+        # Through the reports center: needs export_records, and each download is an audited export.
+        if not obj.file:
+            return "—"
+        url = reverse("admin:reports_center_download", args=[obj.kind, obj.pk, obj.file_format])
+        return format_html('<a href="{}">download</a>', url)
 
     def get_fields(self, request, obj=None):
         return (
@@ -507,8 +518,9 @@ def _approve_with_confirmation(service):
 
 
 @admin.register(CycleCount)
-class CycleCountAdmin(GovernedBySOPAdminMixin, admin.ModelAdmin):
+class CycleCountAdmin(GovernedBySOPAdminMixin, ImportJobLinkMixin, admin.ModelAdmin):
     sop_area = "inventory"
+    import_target = "inventory.cyclecountline"  # counted quantities for lines of open counts
     list_filter = ["status", MineFilter, "kind", "warehouse", "due_date", HasVarianceFilter]
     search_fields = ["number", "lines__item__sku"]
     date_hierarchy = "due_date"

@@ -32,6 +32,27 @@ class InventoryConfig(AppConfig):
             auditlog.register(model)
         for source in SOURCES:
             reminders.register(source)
+
+        from apps.core import imports
+
+        from . import resources
+
+        imports.register("inventory.item", resources.ItemImportResource, label="Items")
+        imports.register("inventory.location", resources.LocationImportResource, label="Locations")
+        # Stock levels and count lines exist before a file touches them: importing changes them, so it
+        # needs change (stock changes also need the ledger posting permission, checked by the service).
+        imports.register(
+            "inventory.stocklevel", resources.StockLevelImportResource, label="Stock levels", actions=("change",)
+        )
+        imports.register(
+            "inventory.cyclecountline", resources.CycleCountLineImportResource, label="Count lines", actions=("change",)
+        )
+
+        from apps.refunds import hooks
+
+        from .restock import restock_returned_lines
+
+        hooks.register_restock_handler(restock_returned_lines)
         for schedule in (
             DefaultSchedule(
                 name="Schedule due cycle counts",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from apps.core.models import BaseModel
 from apps.core.money import CurrencyField, MoneyField
@@ -74,6 +75,7 @@ class Item(BaseModel):
 
     class Meta:
         ordering = ["sku"]
+        indexes = [models.Index(Upper("sku"), name="item_sku_upper_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="item_unit_cost_not_negative"),
             models.CheckConstraint(
@@ -111,6 +113,7 @@ class Location(BaseModel):
     class Meta:
         ordering = ["code"]
         constraints = [models.UniqueConstraint(fields=["warehouse", "zone", "bin"], name="location_unique_bin")]
+        indexes = [models.Index(Upper("code"), name="location_code_upper_idx")]
 
     def __str__(self):
         return self.code
@@ -171,7 +174,10 @@ class LedgerEntry(BaseModel):
         ordering = ["-posted_at", "-id"]
         verbose_name = "stock ledger entry"
         verbose_name_plural = "stock ledger"
-        indexes = [models.Index(fields=["item", "location", "posted_at"], name="ledger_item_location_idx")]
+        indexes = [
+            models.Index(fields=["item", "location", "posted_at"], name="ledger_item_location_idx"),
+            models.Index(Upper("reference"), name="ledger_reference_upper_idx"),
+        ]
         constraints = [
             # A count line posts to the ledger exactly once, whatever races above it.
             models.UniqueConstraint(
@@ -440,12 +446,19 @@ class InventoryReportRun(BaseModel):
     row_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    scheduled = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "inventory report run"
         constraints = [
             models.CheckConstraint(condition=Q(date_to__gte=F("date_from")), name="reportrun_period_ordered"),
+            # However many schedulers fire, a scheduled report exists once per kind, format and period.
+            models.UniqueConstraint(
+                fields=["kind", "file_format", "date_from", "date_to"],
+                condition=Q(scheduled=True),
+                name="inventory_reportrun_scheduled_once",
+            ),
         ]
 
     def __str__(self):

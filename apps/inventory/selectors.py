@@ -86,10 +86,26 @@ def stock_levels_for(*, user) -> QuerySet[StockLevel]:
     return qs.exclude(Exists(blind))
 
 
+BLIND_PAIRS_INLINE = 500
+
+
 def ledger_for(*, user) -> QuerySet[LedgerEntry]:
+    """The ledger without the bins ``user`` is counting blind.
+
+    The bins are looked up first (usually none or a few), so the list of millions of entries is filtered by a
+    short condition its indexes can serve; beyond ``BLIND_PAIRS_INLINE`` bins it is filtered by NOT EXISTS.
+    """
     qs = LedgerEntry.objects.select_related("item", "location", "location__warehouse", "posted_by", "count_line")
-    blind = _counting_lines(user).filter(item_id=OuterRef("item_id"), location_id=OuterRef("location_id"))
-    return qs.exclude(Exists(blind))
+    blind = _counting_lines(user)
+    pairs = list(blind.values_list("item_id", "location_id").distinct()[: BLIND_PAIRS_INLINE + 1])
+    if not pairs:
+        return qs
+    if len(pairs) <= BLIND_PAIRS_INLINE:
+        hidden = Q()
+        for item_id, location_id in pairs:
+            hidden |= Q(item_id=item_id, location_id=location_id)
+        return qs.exclude(hidden)
+    return qs.exclude(Exists(blind.filter(item_id=OuterRef("item_id"), location_id=OuterRef("location_id"))))
 
 
 def reorder_alerts_for(*, user) -> QuerySet[ReorderAlert]:

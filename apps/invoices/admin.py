@@ -3,19 +3,17 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Max, Min
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from apps.core import audit
+from apps.core.admin import EvidencePackActionMixin, ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin
 from apps.core.admin_actions import transition_action
 from apps.core.money import CURRENCIES
+from apps.core.paginator import EstimatedCountPaginator
 from apps.invoices import reports, selectors, services
 from apps.invoices.admin_forms import InvoiceForm, InvoiceLineFormSet, ServiceForm, save_invoice
 from apps.invoices.filters import overdue, with_exception_reason
@@ -39,23 +37,6 @@ from apps.vendors.models import Vendor
 S = Invoice.Status
 
 # --- Big tables ---------------------------------------------------------------------------------
-
-
-class EstimatedCountPaginator(Paginator):
-    """An unfiltered list on PostgreSQL is counted from the planner's statistics, not with a full COUNT."""
-
-    @cached_property
-    def count(self):
-        query = getattr(self.object_list, "query", None)
-        if connection.vendor == "postgresql" and query is not None and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [query.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] and row[0] > 10_000:
-                return int(row[0])
-        return super().count
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -184,7 +165,8 @@ class PurchaseOrderForm(forms.ModelForm):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(ImportJobLinkMixin, admin.ModelAdmin):
+    import_target = "invoices.purchaseorder"
     form = PurchaseOrderForm
     list_display = ["number", "vendor", "order_date", "currency", "status"]
     list_filter = ["status", ("order_date", admin.DateFieldListFilter)]
@@ -258,7 +240,8 @@ class ReceiptForm(ServiceForm):
 
 
 @admin.register(GoodsReceipt)
-class GoodsReceiptAdmin(admin.ModelAdmin):
+class GoodsReceiptAdmin(ImportJobLinkMixin, admin.ModelAdmin):
+    import_target = "invoices.goodsreceipt"
     form = ReceiptForm
     list_display = ["po_line", "received_date", "quantity_received", "quantity_damaged", "reference"]
     list_select_related = ["po_line__purchase_order"]
@@ -410,7 +393,24 @@ def _transitions():
     }
 
 
-class InvoiceAdminBase(GovernedBySOPAdminMixin, admin.ModelAdmin):
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    """Matched invoices the signed-in person may approve (the dashboard's "Invoices to approve" links here)."""
+
+    title = "approval"
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("me", "awaiting my approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(pk__in=selectors.invoices_awaiting_approval_by(request.user).values("pk"))
+        return queryset
+
+
+class InvoiceAdminBase(
+    EvidencePackActionMixin, LargeTableAdminMixin, GovernedBySOPAdminMixin, PortalExportMixin, admin.ModelAdmin
+):
     sop_area = "invoices"
     form = InvoiceForm
     list_display = [
@@ -428,18 +428,17 @@ class InvoiceAdminBase(GovernedBySOPAdminMixin, admin.ModelAdmin):
     list_filter = [
         "status",
         "match_result",
+        AwaitingMyApprovalFilter,
         ExceptionReasonFilter,
         OverdueFilter,
         ("due_date", admin.DateFieldListFilter),
         CurrencyFilter,
-        "vendor",
-    ]
+    ]  # no vendor list (thousands of links): search finds a vendor's invoices by its code or name
     list_select_related = ["vendor"]
-    search_fields = ["=number", "vendor__code", "vendor__legal_name"]
+    search_fields = ["=number"]
+    search_related = {"vendor": ["=code", "legal_name"]}
     autocomplete_fields = ["vendor"]
     raw_id_fields = ["purchase_order"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [InvoiceLineInline, PaymentInline, CreditMemoInline, DisputeContactInline]
     change_list_template = "admin/invoices/invoice/change_list.html"
@@ -720,8 +719,9 @@ class InvoiceAdminBase(GovernedBySOPAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoiceAdminBase):
-    pass
+class InvoiceAdmin(ImportJobLinkMixin, InvoiceAdminBase):
+    import_target = "invoices.invoice"
+    change_list_template = InvoiceAdminBase.change_list_template  # aging and exception queue links, and Import
 
 
 @admin.register(InvoiceException)
@@ -739,7 +739,7 @@ class InvoiceExceptionAdmin(InvoiceAdminBase):
         "submitted_by",
     ]
     list_select_related = ["vendor", "submitted_by"]
-    list_filter = [ExceptionReasonFilter, OverdueFilter, CurrencyFilter, "vendor"]
+    list_filter = [ExceptionReasonFilter, OverdueFilter, CurrencyFilter]
     actions = [_transitions()[name] for name in ("override_match", "dispute", "hold", "release", "cancel")]
     ordering = ["exception_since", "id"]
     change_list_template = "admin/change_list.html"
@@ -806,7 +806,8 @@ class PaymentForm(ServiceForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ImportJobLinkMixin, admin.ModelAdmin):
+    import_target = "invoices.payment"
     form = PaymentForm
     list_display = ["reference", "invoice", "vendor", "payment_date", "amount", "method"]
     list_select_related = ["invoice__vendor"]
@@ -881,8 +882,11 @@ class AgingReportRunAdmin(admin.ModelAdmin):
     def downloads(self, obj):
         if obj.status != AgingReportRun.Status.DONE:
             return obj.get_status_display()
-        url = reverse("admin:invoices_agingreportrun_download", args=[obj.pk])
-        return format_html('<a href="{}?file=csv">CSV</a> · <a href="{}?file=xlsx">XLSX</a>', url, url)
+        # Through the reports center: needs export_records, and each download is an audited export.
+        csv_url, xlsx_url = (
+            reverse("admin:reports_center_download", args=["ap_aging", obj.pk, f]) for f in ("csv", "xlsx")
+        )
+        return format_html('<a href="{}">CSV</a> · <a href="{}">XLSX</a>', csv_url, xlsx_url)
 
     def save_model(self, request, obj, form, change):
         run = reports.aging_run_request(
@@ -893,24 +897,3 @@ class AgingReportRunAdmin(admin.ModelAdmin):
         )
         obj.pk = run.pk
         obj.refresh_from_db()
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:run_id>/download/",
-                self.admin_site.admin_view(self.download_view),
-                name="invoices_agingreportrun_download",
-            ),
-            *super().get_urls(),
-        ]
-
-    def download_view(self, request, run_id):
-        run = AgingReportRun.objects.filter(pk=run_id).first()
-        if run is None or not self.has_view_permission(request, run):
-            raise PermissionDenied("You may not read this report.")
-        kind = request.GET.get("file", "csv")
-        stored = run.csv_file if kind == "csv" else run.xlsx_file if kind == "xlsx" else None
-        if not stored:
-            raise Http404("This report run has no such file yet.")
-        audit.record(action="agingreportrun.downloaded", actor=request.user, target=run, data={"file": kind})
-        return FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1])

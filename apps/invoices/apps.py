@@ -37,6 +37,7 @@ class InvoicesConfig(AppConfig):
             invoice_reminders.UnresolvedExceptions(),
         ):
             core_reminders.register(source)
+        self.register_imports()
         vendor_kpis.register("on_time_delivery", kpis.on_time_delivery)
         vendor_kpis.register("invoice_accuracy", kpis.invoice_accuracy)
         vendor_kpis.register("dispute_rate", kpis.dispute_rate)
@@ -47,4 +48,37 @@ class InvoicesConfig(AppConfig):
                 crontab={"minute": "30", "hour": "5", "day_of_week": "1"},
                 description="AP aging as of the run day, stored as a report run with CSV and XLSX files.",
             )
+        )
+
+    def register_imports(self):
+        from apps.core import imports
+        from apps.invoices import imports as bulk
+        from apps.invoices import models, resources
+
+        imports.register(
+            "invoices.invoice",
+            resources.InvoiceLineResource,
+            label="Invoices (one row per line)",
+            bulk_importer=bulk.import_invoices,
+            model=models.Invoice,
+        )
+        imports.register(
+            "invoices.purchaseorder",
+            resources.PurchaseOrderLineResource,
+            label="Purchase orders (one row per line)",
+            bulk_importer=bulk.import_purchase_orders,
+            model=models.PurchaseOrder,
+        )
+        imports.register(
+            "invoices.goodsreceipt",
+            resources.GoodsReceiptResource,
+            label="Goods receipts",
+            bulk_importer=bulk.import_receipts,
+        )
+        imports.register(  # a payment is never changed by an import, only recorded: adding is enough
+            "invoices.payment",
+            resources.PaymentResource,
+            label="Payments",
+            bulk_importer=bulk.import_payments,
+            actions=("add",),
         )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from apps.core.models import BaseModel
 from apps.core.money import CurrencyField, MoneyField
@@ -289,6 +290,8 @@ class Invoice(BaseModel):
             models.Index(fields=["status", "due_date"], name="invoice_status_due_idx"),
             models.Index(fields=["invoice_date", "id"], name="invoice_date_id_idx"),
             models.Index(fields=["number"], name="invoice_number_idx"),
+            # The admin's search (number__iexact) answers from this index.
+            models.Index(Upper("number"), name="invoice_number_upper_idx"),
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, enqueue
 from apps.core.exports import build_file
 from apps.core.permissions import require_perm
 from apps.invoices.models import AgingReportRun
@@ -38,7 +38,7 @@ def aging_run_schedule(*, as_of: date) -> AgingReportRun | None:
             run = AgingReportRun.objects.create(as_of=as_of, scheduled=True)
     except IntegrityError:
         return None
-    generate_aging_report.delay(run.pk)
+    enqueue.send(generate_aging_report, args=[run.pk])  # the run is committed; a refused send is kept
     return run
 
 

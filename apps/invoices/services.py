@@ -269,6 +269,31 @@ def _build_lines(lines: list[dict], order: PurchaseOrder | None) -> list[Invoice
 
 
 def _validate_header(invoice: Invoice) -> None:
+    errors = invoice_header_errors(invoice)
+    if errors:
+        raise ValidationError(errors)
+    clash = (
+        Invoice.objects.filter(vendor_id=invoice.vendor_id, number=invoice.number)
+        .exclude(status=Status.CANCELLED)
+        .exclude(pk=invoice.pk)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "number": (
+                    f"Vendor {invoice.vendor.code} already has invoice {invoice.number} ({clash.get_status_display()})."
+                )
+            }
+        )
+
+
+def invoice_header_errors(invoice: Invoice) -> dict[str, str]:
+    """What is wrong with an invoice's header, by field, checked without the database (the number is stripped).
+
+    ``invoice_create`` and ``invoice_update`` check this and then that the number is new for the vendor;
+    bulk imports check it for every invoice and the numbers of a whole batch at once.
+    """
     errors = {}
     invoice.number = (invoice.number or "").strip()
     if not invoice.number:
@@ -288,22 +313,7 @@ def _validate_header(invoice: Invoice) -> None:
                 f"The invoice currency {invoice.currency} differs from purchase order {order.number}'s "
                 f"{order.currency}."
             )
-    if errors:
-        raise ValidationError(errors)
-    clash = (
-        Invoice.objects.filter(vendor_id=invoice.vendor_id, number=invoice.number)
-        .exclude(status=Status.CANCELLED)
-        .exclude(pk=invoice.pk)
-        .first()
-    )
-    if clash is not None:
-        raise ValidationError(
-            {
-                "number": (
-                    f"Vendor {invoice.vendor.code} already has invoice {invoice.number} ({clash.get_status_display()})."
-                )
-            }
-        )
+    return errors
 
 
 def likely_duplicate(invoice: Invoice) -> Invoice | None:
@@ -321,6 +331,41 @@ def likely_duplicate(invoice: Invoice) -> Invoice | None:
 def _apply_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     invoice.subtotal = sum((line.amount for line in lines), ZERO)
     invoice.total = invoice.subtotal + invoice.tax
+
+
+def invoice_lines_build(invoice: Invoice, lines: list[dict]) -> list[InvoiceLine]:
+    """Validate line values as ``invoice_create`` does and return the unsaved lines; sets subtotal and total.
+
+    No query unless a line names a purchase order line by id: bulk imports build thousands of invoices with it.
+    """
+    built = _build_lines(lines, invoice.purchase_order)
+    _apply_lines(invoice, built)
+    return built
+
+
+def invoice_default_due_date(vendor: Vendor, invoice_date: date) -> date:
+    """The due date of an invoice entered without one: the invoice date plus the vendor's payment terms."""
+    return invoice_date + timedelta(days=vendor.payment_terms_days)
+
+
+def invoice_default_currency(vendor: Vendor, order: PurchaseOrder | None) -> str:
+    """The currency of an invoice entered without one: its purchase order's, else the vendor's default."""
+    return order.currency if order else vendor.default_currency
+
+
+def invoice_ensure_importable(invoice: Invoice) -> None:
+    """An import may change a draft only: anything submitted or further goes through its transitions."""
+    _ensure_status(invoice, "changed by an import", Status.DRAFT)
+
+
+def money_value(value, field: str, *, positive: bool = False) -> Decimal:
+    """An amount as entered (rounded to cents), or a ``ValidationError`` naming ``field``."""
+    return _money(value, field, positive=positive)
+
+
+def quantity_value(value, field: str) -> Decimal:
+    """A quantity as entered (three decimals, more than zero), or a ``ValidationError`` naming ``field``."""
+    return _quantity(value, field)
 
 
 def _save_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
@@ -354,8 +399,8 @@ def invoice_create(
         vendor=vendor,
         number=number,
         invoice_date=invoice_date,
-        due_date=due_date or invoice_date + timedelta(days=vendor.payment_terms_days),
-        currency=currency or (order.currency if order else vendor.default_currency),
+        due_date=due_date or invoice_default_due_date(vendor, invoice_date),
+        currency=currency or invoice_default_currency(vendor, order),
         purchase_order=order,
         tax=_money(tax or 0, "tax"),
         notes=notes,

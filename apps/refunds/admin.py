@@ -13,8 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from apps.core import audit
-from apps.core.admin import PortalExportMixin
+from apps.core.admin import EvidencePackActionMixin, ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin
 from apps.core.admin_actions import transition_action
 from apps.core.exceptions import TransitionNotAllowed
 from apps.refunds import hooks, selectors, services
@@ -38,6 +37,7 @@ from apps.refunds.models import (
     StoreCredit,
 )
 from apps.refunds.pii import can_see_pii, mask_email, mask_name
+from apps.refunds.report_kinds import report_kind_key
 from apps.refunds.resources import OrderResource
 
 # --- Configuration ------------------------------------------------------------------------------
@@ -115,8 +115,9 @@ class CaseHistoryInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(PortalExportMixin, admin.ModelAdmin):
+class OrderAdmin(ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [OrderResource]
+    import_target = "refunds.order"
     list_display = [
         "reference",
         "masked_customer",
@@ -131,9 +132,8 @@ class OrderAdmin(PortalExportMixin, admin.ModelAdmin):
     ]
     list_filter = ["channel", "currency"]
     list_select_related = ["channel"]
-    search_fields = ["reference", "customer_email", "customer_name"]
+    search_fields = ["=reference", "=customer_name", "=customer_email"]
     date_hierarchy = "order_date"
-    show_full_result_count = False
     inlines = [OrderLineInline, CaseHistoryInline]
     readonly_fields = ["committed_amount", "remaining"]
 
@@ -353,8 +353,12 @@ def _outcome(outcome):
 
 
 @admin.register(RefundCase)
-class RefundCaseAdmin(admin.ModelAdmin):
+class RefundCaseAdmin(
+    EvidencePackActionMixin, ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin, admin.ModelAdmin
+):
     """Every case; the per-type lists below show one type each."""
+
+    import_target = "refunds.refundcase"
 
     case_type = ""
     form = CaseRequestForm
@@ -374,9 +378,9 @@ class RefundCaseAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "type", "reason", "order__channel", AgeBucketFilter, OverSlaFilter, "currency"]
     list_select_related = ["order", "order__channel", "reason", "requested_by"]
-    search_fields = ["reference", "=order__reference", "order__customer_name", "=order__customer_email"]
+    search_fields = ["=reference"]
+    search_related = {"order": ["=reference", "=customer_name", "=customer_email"]}
     date_hierarchy = "requested_at"
-    show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ["order"]
     inlines = [ReturnLineInline, CaseAttachmentInline]
@@ -745,6 +749,7 @@ class ChargebackAdmin(TypedCaseAdmin):
 @admin.register(Return)
 class ReturnAdmin(TypedCaseAdmin):
     case_type = RefundCase.Type.RETURN
+    import_target = ""  # a return needs its lines: requested in the admin or through the API, not a file
 
 
 # --- Read-only records --------------------------------------------------------------------------
@@ -803,26 +808,9 @@ class ReportRunAdmin(admin.ModelAdmin):
     def download(self, obj):
         if not obj.file:
             return "—"
-        return format_html('<a href="{}">download</a>', reverse("admin:refunds_reportrun_download", args=[obj.pk]))
-
-    def get_urls(self):
-        urls = [
-            path(
-                "<int:run_id>/download/",
-                self.admin_site.admin_view(self.download_view),
-                name="refunds_reportrun_download",
-            )
-        ]
-        return urls + super().get_urls()
-
-    def download_view(self, request, run_id):
-        run = ReportRun.objects.filter(pk=run_id).first()
-        if run is None or not self.has_view_permission(request, run):
-            raise PermissionDenied("You may not read this report.")
-        if not run.file:
-            raise Http404("This report has no file yet.")
-        audit.record(action="reportrun.exported", target=run, actor=request.user)
-        return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1])
+        # Through the reports center: needs export_records, and each download is an audited export.
+        url = reverse("admin:reports_center_download", args=[report_kind_key(obj), obj.pk, obj.format])
+        return format_html('<a href="{}">download</a>', url)
 
     def save_model(self, request, obj, form, change):
         run = services.report_run_request(

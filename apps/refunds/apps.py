@@ -31,6 +31,12 @@ class RefundsConfig(AppConfig):
         for source in SOURCES:
             reminders.register(source)
 
+        from apps.core import imports
+        from apps.refunds.resources import OrderImportResource, RefundCaseImportResource
+
+        imports.register("refunds.order", OrderImportResource, label="Customer orders")
+        imports.register("refunds.refundcase", RefundCaseImportResource, label="Refund cases")
+
         schedules.register(
             schedules.DefaultSchedule(
                 name="Monthly refund aging and chargeback recovery",

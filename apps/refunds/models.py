@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from apps.core.models import BaseModel
@@ -154,7 +155,13 @@ class Order(BaseModel):
                 condition=Q(committed_amount__lte=F("amount_paid")), name="order_committed_lte_paid"
             ),
         ]
-        indexes = [models.Index(fields=["customer_email"], name="order_customer_email_idx")]
+        indexes = [
+            models.Index(fields=["customer_email"], name="order_customer_email_idx"),
+            # The admin's searches (reference, customer name and e-mail, case-insensitive) answer from these.
+            models.Index(Upper("reference"), name="order_reference_upper_idx"),
+            models.Index(Upper("customer_name"), name="order_customer_name_upper_idx"),
+            models.Index(Upper("customer_email"), name="order_customer_email_upper_idx"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -225,6 +232,11 @@ class RefundCase(BaseModel):
     amount = MoneyField()
     currency = CurrencyField()
     reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="cases")
+    external_reference = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The case's reference in the system it came from (e.g. the helpdesk ticket); unique per order.",
+    )
     notes = models.TextField(blank=True)
     override_reason = models.TextField(blank=True, help_text="Why a request outside the return window is accepted.")
 
@@ -276,10 +288,17 @@ class RefundCase(BaseModel):
                 name="refundcase_chargeback_has_due_date",
             ),
             models.CheckConstraint(condition=Q(approvals_required__in=[1, 2]), name="refundcase_approvals_1_or_2"),
+            # Imported cases are found again by (order, external reference): the same file twice adds nothing.
+            models.UniqueConstraint(
+                fields=["order", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="refundcase_external_reference_once_per_order",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_date"], name="refundcase_status_due_idx"),
             models.Index(fields=["order", "type", "status"], name="refundcase_order_type_idx"),
+            models.Index(Upper("reference"), name="refundcase_reference_upper_idx"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.refunds.models import Order, RefundCase
@@ -148,3 +148,37 @@ def chargeback_recovery(*, date_from: date, date_to: date) -> list[dict]:
     )
     money_keys = ("disputed", "amount_lost", "fees")
     return [{**row, "recovered": row["disputed"] - row["amount_lost"]} for row in (_cents(r, money_keys) for r in rows)]
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+
+def open_backlog_by_age(*, today: date) -> list[dict]:
+    """Open cases by days past due (the list's age filter), per currency: a count and an amount per bucket."""
+    from apps.refunds.filters import open_in_bucket
+
+    annotations = {}
+    for name in BUCKETS:
+        condition = open_in_bucket(name, today)
+        annotations[f"{name}_count"] = Count("id", filter=condition)
+        annotations[name] = _money_sum(condition)
+    rows = (
+        RefundCase.objects.filter(status__in=RefundCase.OPEN_STATUSES)
+        .values("currency")
+        .annotate(**annotations, count=Count("id"), total=_money_sum())
+        .order_by("currency")
+    )
+    return [_cents(row, (*BUCKETS, "total")) for row in rows]
+
+
+def sla_attainment(*, date_from: date, date_to: date) -> dict:
+    """Cases processed in the period and how many of them on or before their due date (the SLA)."""
+    processed = RefundCase.objects.filter(
+        processed_at__isnull=False, resolved_on__gte=date_from, resolved_on__lte=date_to
+    ).aggregate(total=Count("id"), within=Count("id", filter=Q(resolved_on__lte=F("due_date"))))
+    percent = (
+        (Decimal(processed["within"]) * 100 / Decimal(processed["total"])).quantize(Decimal("0.1"))
+        if processed["total"]
+        else None
+    )
+    return {**processed, "percent": percent}

@@ -396,12 +396,27 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
+class ToAcknowledgeFilter(admin.SimpleListFilter):
+    """Published versions the signed-in person is asked to acknowledge and has not yet (the dashboard links here)."""
+
+    title = "acknowledgement"
+    parameter_name = "acknowledge"
+
+    def lookups(self, request, model_admin):
+        return [("me", "to acknowledge by me")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(pk__in=selectors.sop_versions_to_acknowledge(user=request.user).values("pk"))
+        return queryset
+
+
 @admin.register(SOPVersion)
 class SOPVersionAdmin(admin.ModelAdmin):
     """Versions: written as drafts, reviewed by someone else, published, read and acknowledged."""
 
     list_display = ["version", "title", "status", "author", "reviewer", "published_at", "read_link"]
-    list_filter = [StatusFilter, "document__area", ("author", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [StatusFilter, "document__area", ("author", admin.RelatedOnlyFieldListFilter), ToAcknowledgeFilter]
     list_select_related = ["document", "author", "reviewer"]
     search_fields = ["document__code", "document__title", "change_summary"]
     date_hierarchy = "published_at"

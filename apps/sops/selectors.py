@@ -308,3 +308,11 @@ def sop_unacknowledged(*, published_before: datetime) -> dict[int, list[int]]:
         if missing:
             result[version_id] = missing
     return result
+
+
+def sop_versions_to_acknowledge(*, user) -> QuerySet[SOPVersion]:
+    """Published versions of SOPs whose audience includes ``user`` and that ``user`` has not acknowledged yet."""
+    audience_documents = SOPDocument.objects.filter(audience__in=user.groups.all()).values("pk")
+    return SOPVersion.objects.filter(status=SOPVersion.Status.PUBLISHED, document__in=audience_documents).exclude(
+        acknowledgements__user=user
+    )

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.core.admin import ImportJobLinkMixin, PortalExportMixin
@@ -75,6 +76,21 @@ class PerformanceReviewInline(admin.TabularInline):
         return False
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    """Active vendors not reviewed within the review interval (the dashboard's "vendor reviews due" links here)."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("due", "review due")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return queryset.filter(pk__in=selectors.vendors_review_due(today=timezone.localdate()).values("pk"))
+        return queryset
+
+
 @admin.register(Vendor)
 class VendorAdmin(GovernedBySOPAdminMixin, ImportJobLinkMixin, PortalExportMixin, admin.ModelAdmin):
     resource_classes = [VendorResource]
@@ -97,6 +113,7 @@ class VendorAdmin(GovernedBySOPAdminMixin, ImportJobLinkMixin, PortalExportMixin
         "latest_standing",
         "bank_details_pending",
         ("default_currency", admin.AllValuesFieldListFilter),
+        ReviewDueFilter,
     ]
     search_fields = ["code", "legal_name", "tax_id"]
     list_select_related = ["manager"]
@@ -503,11 +520,19 @@ class ReviewActionItemAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # action items are added on their review
 
+    def has_complete_permission(self, request):
+        # Vendor managers, and owners of open items (the service checks each item's owner).
+        user = request.user
+        return user.has_perm("vendors.change_reviewactionitem") or (
+            user.has_perm("vendors.view_reviewactionitem")
+            and ReviewActionItem.objects.filter(owner=user, done=False).exists()
+        )
+
     complete = transition_action(
         services.action_item_complete,
         id_arg="item_id",
         verb="marked done",
         description="Mark selected action items done",
         confirm=False,
-        permissions=["view"],
+        permissions=["complete"],
     )

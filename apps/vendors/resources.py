@@ -1,23 +1,11 @@
 """Import and export of vendors and contacts (CSV, XLSX). Imports go through the same services as the admin."""
 
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
+from apps.core.import_resources import ServiceSavedResource
 from apps.vendors import services
 from apps.vendors.models import Vendor, VendorContact
-
-
-class ServiceSavedResource(resources.ModelResource):
-    """Saves each imported row through the app's service, as the importing user."""
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        self.before_save_instance(instance, row, **kwargs)
-        saved = self.save_through_service(instance, is_create, actor=kwargs.get("user"))
-        instance.pk = saved.pk
-        self.after_save_instance(instance, row, **kwargs)
-
-    def save_through_service(self, instance, is_create, *, actor):
-        raise NotImplementedError
 
 
 class VendorResource(ServiceSavedResource):

@@ -35,3 +35,16 @@ def vendor_ranking():
     from django.db.models import F
 
     return Vendor.objects.select_related("manager").order_by(F("latest_score").desc(nulls_last=True), "code")
+
+
+def vendors_review_due(*, today):
+    """Active vendors whose latest review ended more than the review interval ago (or never reviewed since then)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    cutoff = today - timedelta(days=settings.VENDOR_REVIEW_INTERVAL_DAYS)
+    return Vendor.objects.filter(status=Vendor.Status.ACTIVE).filter(
+        Q(latest_review_end__lt=cutoff) | Q(latest_review_end__isnull=True, created_at__date__lt=cutoff)
+    )

@@ -12,6 +12,7 @@ from apps.core.exceptions import TransitionNotAllowed
 from apps.core.models import AuditEvent, ImportJob
 from apps.core.services.imports import import_job_confirm, import_job_create, import_job_run
 from apps.vendors.models import Vendor
+from apps.vendors.resources import VendorResource
 
 GOOD = "code,legal_name,category,payment_terms_days\nACME-01,Acme Ltd,goods,30\nBETA-02,Beta GmbH,services,45\n"
 BAD = (
@@ -244,3 +245,87 @@ def test_admin_upload_page_lists_only_allowed_targets_and_shows_the_result(clien
     assert "Confirmed" in response.content.decode()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED and not job.dry_run
+
+
+# --- Header aliases ------------------------------------------------------------------------------
+
+
+class AliasedVendorResource(VendorResource):
+    header_aliases = {
+        "code": ("Vendor Code", "Supplier ID"),
+        "legal_name": ("ContactName", "Vendor"),
+        "payment_terms_days": ("Terms (days)",),
+    }
+
+
+@pytest.fixture
+def aliased_vendor_target():
+    from apps.core import imports
+
+    target = imports.register("vendors.vendor-aliased", AliasedVendorResource, label="Vendors (aliased headers)")
+    yield target
+    imports._targets.pop(target.key)
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("*ContactName", "legal_name"),
+        ("contact_name", "legal_name"),
+        ("  VENDOR ", "legal_name"),
+        ("vendor-code", "code"),
+        ("Supplier ID", "code"),
+        ("Legal Name", "legal_name"),
+        ("LEGAL_NAME", "legal_name"),
+        ("terms (days)", "payment_terms_days"),
+        ("Notes", "Notes"),
+    ],
+)
+def test_headers_match_names_and_aliases_ignoring_case_spaces_and_underscores(header, expected):
+    from apps.core import imports
+
+    assert imports.canonical_headers([header], AliasedVendorResource) == [expected]
+
+
+def test_two_headers_meaning_one_column_is_an_error_naming_both():
+    from apps.core import imports
+
+    with pytest.raises(imports.ImportFileError) as error:
+        imports.canonical_headers(["Vendor Code", "Category", "supplier_id"], AliasedVendorResource)
+    assert "'Vendor Code'" in str(error.value) and "'supplier_id'" in str(error.value) and "'code'" in str(error.value)
+    with pytest.raises(imports.ImportFileError, match="'code' and 'CODE' both mean 'code'"):
+        imports.canonical_headers(["code", "CODE"], VendorResource)
+
+
+def test_an_upload_with_aliased_headers_is_imported_under_the_resource_columns(manager, aliased_vendor_target):
+    content = "Supplier ID,*ContactName,Category,Terms (days)\nALIAS-1,Alias Ltd,goods,14\n"
+    job = upload(manager, content, target=aliased_vendor_target.key, dry_run=False)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.message
+    vendor = Vendor.objects.get(code="ALIAS-1")
+    assert (vendor.legal_name, vendor.payment_terms_days) == ("Alias Ltd", 14)
+
+    ambiguous = upload(manager, "Vendor Code,Supplier ID,legal_name\nA,B,C\n", target=aliased_vendor_target.key)
+    assert ambiguous.status == ImportJob.Status.FAILED
+    assert "'Vendor Code' and 'Supplier ID' both mean 'code'" in ambiguous.message
+    assert Vendor.objects.count() == 1
+
+
+def test_column_names_match_case_insensitively_without_aliases(manager):
+    job = upload(manager, "Code,Legal Name,CATEGORY\nCASE-1,Case Ltd,goods\n", dry_run=False)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.message
+    assert Vendor.objects.get(code="CASE-1").legal_name == "Case Ltd"
+
+
+def test_bulk_progress_is_reported_at_most_every_thousand_rows(settings):
+    from django.core.cache import cache
+
+    from apps.core.services.imports import ProgressReporter, progress_key
+
+    settings.IMPORT_PROGRESS_EVERY = 1000
+    report = ProgressReporter(job_id=987654)
+    seen = []
+    for rows in (400, 999, 1000, 1500, 1999, 2600, 3000):
+        report(rows)
+        seen.append(cache.get(progress_key(987654)))
+    assert seen == [None, None, 1000, 1000, 1000, 2600, 2600]
+    cache.delete(progress_key(987654))

@@ -65,7 +65,10 @@ ADMIN_MATRIX = {
     "axes.accesslog": ops(view=AUD_ADM),
     # platform
     "core.notification": ops(view=STAFF),  # each person their own
-    "core.importjob": ops(view=VM | {"auditor"}, add=VM),  # add: whoever may import some target
+    # add: whoever may import some target (vendors; refund orders and cases; inventory items and locations)
+    "core.importjob": ops(view=VM | ASSOC | IC | {"auditor"}, add=VM | ASSOC | IC),
+    "core.exportjob": ops(view={"auditor"}),  # export_records: each person their own large exports and packs
+    "core.reportrun": ops(view={"auditor"}),  # runs are requested in the reports center, never added here
     "django_celery_beat.periodictask": ops(view=AUD_ADM, add=ADM, change=ADM, delete=ADM),
     "django_celery_beat.crontabschedule": ops(view=AUD_ADM, add=ADM, change=ADM, delete=ADM),
     "django_celery_beat.intervalschedule": ops(view=AUD_ADM, add=ADM, change=ADM, delete=ADM),
@@ -136,6 +139,8 @@ API_MATRIX = {
     "audit-changes": {"list": AUD_ADM, "create": NOBODY},
     "notifications": {"list": STAFF, "create": None},
     "import-jobs": {"list": STAFF, "create": VM},  # a vendors file: only those who may import vendors
+    "export-jobs": {"list": {"auditor"}, "create": None},  # made by exports, never posted
+    "evidence-packs": {"list": {"auditor"}, "create": {"auditor"}},  # export_records
     "vendors": {
         "list": {"associate", "approver", "vendor_manager", "inventory_controller", "auditor", "administrator"},
         "create": VM,
@@ -244,3 +249,447 @@ def test_api_matrix(users):
             if allowed != (role in expected_roles):
                 unexpected.append(f"{prefix} create by {role}: {created}")
     assert unexpected == []
+
+
+# --- Transition actions, imports and exports ------------------------------------------------------
+#
+# An admin action is allowed when it is offered to the person (it is in get_actions on a changelist
+# they can open); an API transition is allowed when the answer is not 401/403/404 (a 400 or 409 on
+# the fixture object in the wrong state is allowed by permission). Deleting selected records is the
+# "delete" column above, so it is left out here.
+
+COUNTERS = {"associate", "inventory_controller"}
+COUNT_REVIEW = {"approver", "inventory_controller"}
+AP = {"associate", "approver"}
+APPROVER = {"approver"}
+SOP_READERS = {"associate", "approver", "vendor_manager", "inventory_controller", "sop_owner"}
+CONFIRMERS = {"approver", "vendor_manager"}
+CASE_ACTIONS = {
+    "case_approve_action": APPROVER,
+    "case_reject_action": APPROVER,
+    "case_process_action": ASSOC,  # money out: associates process approved cases
+    "case_close_action": ASSOC,
+    "case_cancel_action": ASSOC,
+    "chargeback_submit_evidence_action": ASSOC,
+    "chargeback_outcome_won_action": ASSOC,
+    "chargeback_outcome_lost_action": ASSOC,
+    "chargeback_outcome_accepted_action": ASSOC,
+    "build_evidence_pack": {"auditor"},  # export_records
+}
+INVOICE_EXCEPTION_ACTIONS = {
+    "invoice_override_match_action": APPROVER,
+    "invoice_dispute_action": AP,
+    "invoice_hold_action": AP,
+    "invoice_release_action": AP,
+    "invoice_cancel_action": AP,
+}
+
+# model -> admin action -> roles it is offered to
+ADMIN_ACTION_MATRIX = {
+    "axes.accessattempt": {"cleanup_expired_attempts": ADM},  # deletes attempts: as deleting one does
+    "core.notification": {"mark_read": STAFF},  # each person their own
+    "django_celery_beat.periodictask": {
+        "enable_tasks": ADM,
+        "disable_tasks": ADM,
+        "toggle_tasks": ADM,
+        "run_tasks": ADM,
+    },
+    "inventory.cyclecount": {
+        "start_counts": COUNTERS,
+        "submit_counts": COUNTERS,
+        "approve_counts": COUNT_REVIEW,
+        "reject_counts": COUNT_REVIEW,
+        "cancel_counts": IC,
+        "export_lines": INV_READ,  # the count sheet; expected quantities blanked for the counter
+    },
+    "inventory.reorderalert": {"refresh": IC},  # opens and resolves alerts: those who keep reorder points
+    "invoices.invoice": {
+        "build_evidence_pack": {"auditor"},  # export_records
+        "invoice_submit_action": AP,
+        "invoice_submit_duplicate_action": AP,
+        "invoice_approve_action": APPROVER,
+        "invoice_schedule_action": APPROVER,
+        **INVOICE_EXCEPTION_ACTIONS,
+    },
+    "invoices.invoiceexception": {**INVOICE_EXCEPTION_ACTIONS, "build_evidence_pack": {"auditor"}},
+    "refunds.refundcase": CASE_ACTIONS,
+    "refunds.refund": CASE_ACTIONS,
+    "refunds.storecredit": CASE_ACTIONS,
+    "refunds.chargeback": CASE_ACTIONS,
+    "refunds.return": CASE_ACTIONS,
+    "sops.sopdocument": {"mark_reviewed": SOP_OWNER},
+    "sops.sopversion": {
+        "submit_review": SOP_OWNER,
+        "approve": SOP_OWNER,
+        "request_changes": SOP_OWNER,
+        "publish": SOP_OWNER,
+        "retire": SOP_OWNER,
+    },
+    "vendors.performancereview": {"finalize": VM, "supersede": VM},
+    "vendors.reviewactionitem": {"complete": VM},  # and the item's owner, for their own open items
+    "vendors.vendor": {"put_on_hold": VM, "block": VM, "release": VM, "confirm_bank_details": CONFIRMERS},
+}
+
+# "resource/action" -> roles the API accepts the transition from (by permission)
+API_TRANSITION_MATRIX = {
+    "import-jobs/confirm": VM,  # the fixture job was uploaded by the vendor manager: only they confirm it
+    "sops/mark-reviewed": SOP_OWNER,
+    "sop-versions/acknowledge": SOP_READERS,
+    "sop-versions/submit-review": SOP_OWNER,
+    "sop-versions/approve": SOP_OWNER,
+    "sop-versions/request-changes": SOP_OWNER,
+    "sop-versions/publish": SOP_OWNER,
+    "sop-versions/retire": SOP_OWNER,
+    "sop-versions/attachments": SOP_OWNER,
+    "vendors/hold": VM,
+    "vendors/block": VM,
+    "vendors/release": VM,
+    "vendors/confirm-bank-details": CONFIRMERS,
+    "vendor-reviews/finalize": VM,
+    "vendor-reviews/supersede": VM,
+    "invoices/submit": AP,
+    "invoices/approve": APPROVER,
+    "invoices/override-match": APPROVER,
+    "invoices/hold": AP,
+    "invoices/release": AP,
+    "invoices/dispute": AP,
+    "invoices/schedule": APPROVER,
+    "invoices/cancel": AP,
+    "invoices/dispute-contacts": AP | VM,
+    "refunds/approve": APPROVER,
+    "refunds/reject": APPROVER,
+    "refunds/process": ASSOC,
+    "refunds/close": ASSOC | APPROVER,  # the service lets approvers close processed cases too
+    "refunds/cancel": ASSOC,
+    "refunds/evidence-submitted": ASSOC,
+    "refunds/outcome": ASSOC,
+    "refunds/inspect": ASSOC,
+    "refunds/attach": ASSOC,
+    "cycle-counts/start": COUNTERS,
+    "cycle-counts/enter": COUNTERS,
+    "cycle-counts/submit": COUNTERS,
+    "cycle-counts/recount": COUNT_REVIEW,
+    "cycle-counts/approve": COUNT_REVIEW,
+    "cycle-counts/reject": COUNT_REVIEW,
+    "cycle-counts/cancel": IC,
+    "cycle-counts/assign": IC,
+}
+
+# import target -> roles who may import it (admin form and API alike)
+IMPORT_MATRIX = {
+    "inventory.item": IC,
+    "inventory.location": IC,
+    # change on the model (the rows exist before the file); only the assigned counter's lines are accepted
+    "inventory.stocklevel": IC,
+    "inventory.cyclecountline": COUNTERS,
+    "invoices.purchaseorder": ASSOC,  # associates enter purchase orders, receipts, invoices and payments
+    "invoices.goodsreceipt": ASSOC,
+    "invoices.invoice": ASSOC,
+    "invoices.payment": ASSOC,
+    "refunds.order": ASSOC,
+    "refunds.refundcase": ASSOC,
+    "vendors.vendor": VM,
+    "vendors.vendorcontact": VM,
+}
+
+# admin model with an export -> roles offered the export
+EXPORTERS = {"auditor"}  # export_records, on what they can see
+EXPORT_MATRIX = {
+    "auditlog.logentry": EXPORTERS,
+    "core.auditevent": EXPORTERS,
+    "inventory.cyclecount": INV_READ,  # count sheets (see export_lines)
+    "inventory.item": EXPORTERS,
+    "inventory.ledgerentry": EXPORTERS,
+    "inventory.stocklevel": EXPORTERS,
+    "invoices.invoice": EXPORTERS,
+    "invoices.invoiceexception": EXPORTERS,
+    "refunds.chargeback": EXPORTERS,
+    "refunds.order": EXPORTERS,
+    "refunds.refund": EXPORTERS,
+    "refunds.refundcase": EXPORTERS,
+    "refunds.return": EXPORTERS,
+    "refunds.storecredit": EXPORTERS,
+    "vendors.vendor": EXPORTERS,
+    "vendors.vendorcontact": EXPORTERS,
+}
+
+
+def admin_actions(model_admin) -> set[str]:
+    return {name for _, name, _ in model_admin._get_base_actions()} - {"delete_selected"}
+
+
+def api_transitions() -> set[str]:
+    found = set()
+    for prefix, viewset, _ in router.registry:
+        for extra in viewset.get_extra_actions():
+            if extra.detail and "post" in extra.mapping:
+                found.add(f"{prefix}/{extra.url_path}")
+    return found
+
+
+def test_every_admin_action_has_an_entry():
+    declared = {
+        label: admin_actions(model_admin)
+        for label, model_admin in registered_admin_models().items()
+        if admin_actions(model_admin)
+    }
+    stated = {label: set(actions) for label, actions in ADMIN_ACTION_MATRIX.items()}
+    assert declared == stated, "state who is offered each admin action"
+
+
+def test_every_api_transition_has_an_entry():
+    assert sorted(api_transitions() ^ set(API_TRANSITION_MATRIX)) == [], "state who may call these transitions"
+
+
+def test_every_import_target_and_export_has_an_entry():
+    from apps.core import imports
+
+    assert {target.key for target in imports.targets()} == set(IMPORT_MATRIX)
+    exporting = {
+        label
+        for label, model_admin in registered_admin_models().items()
+        if hasattr(model_admin, "has_export_permission")
+    }
+    assert exporting == set(EXPORT_MATRIX)
+
+
+def _admin_request(user, label):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    app_label, model_name = label.split(".")
+    request = RequestFactory().get(f"/admin/{app_label}/{model_name}/")
+    request.user = user or AnonymousUser()
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_admin_action_matrix(users):
+    unexpected = []
+    models = registered_admin_models()
+    for label, actions in sorted(ADMIN_ACTION_MATRIX.items()):
+        model_admin = models[label]
+        for role, user in users.items():
+            request = _admin_request(user, label)
+            reachable = user is not None and model_admin.has_view_or_change_permission(request)
+            offered = set(model_admin.get_actions(request)) if reachable else set()
+            for name, roles in actions.items():
+                if (name in offered) != (role in roles):
+                    unexpected.append(f"{label} {name} by {role}: {'offered' if name in offered else 'not offered'}")
+    assert unexpected == [], "\n".join(unexpected)
+
+
+def test_export_matrix(users):
+    unexpected = []
+    models = registered_admin_models()
+    for label, roles in sorted(EXPORT_MATRIX.items()):
+        model_admin = models[label]
+        for role, user in users.items():
+            request = _admin_request(user, label)
+            offered = (
+                user is not None
+                and model_admin.has_view_or_change_permission(request)
+                and model_admin.has_export_permission(request)
+            )
+            if offered != (role in roles):
+                unexpected.append(f"{label} export by {role}: {'offered' if offered else 'not offered'}")
+    assert unexpected == [], "\n".join(unexpected)
+
+
+def test_import_matrix(users):
+    from apps.core import imports
+
+    unexpected = []
+    for key, roles in sorted(IMPORT_MATRIX.items()):
+        target = imports.get(key)
+        for role, user in users.items():
+            client = _api_client(user)
+            upload = SimpleUploadedFile("m.csv", b"code,legal_name,category\nM-1,M,goods\n")
+            answer = client.post("/api/v1/import-jobs/", {"file": upload, "target": key}, format="multipart")
+            accepted = answer.status_code not in (401, 403)
+            if accepted != (role in roles) or target.allowed_for(user) != (role in roles):
+                unexpected.append(f"{key} import by {role}: {answer.status_code}")
+    assert unexpected == [], "\n".join(unexpected)
+
+
+def _api_client(user):
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+@pytest.fixture
+def transition_objects(users, make_user, settings, tmp_path):
+    """One record per resource with transitions, each entered by someone outside the roles under test."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.core.services.imports import import_job_create
+    from apps.inventory.models import CycleCount
+    from apps.inventory.services import cycle_count_create
+    from apps.invoices import services as invoice_services
+    from apps.refunds import services as refund_services
+    from apps.refunds.models import ReturnLine
+    from tests.inventory.factories import ItemFactory, LocationFactory, WarehouseFactory, stock
+    from tests.invoices.factories import PurchaseOrderLineFactory, ReceiptFactory
+    from tests.refunds.factories import (
+        ApproverLimitFactory,
+        ChannelFactory,
+        OrderLineFactory,
+        PolicyFactory,
+        ReasonCodeFactory,
+    )
+    from tests.sops.factories import SOPVersionFactory
+    from tests.vendors.factories import ReviewFactory, VendorFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    clerk, controller = make_user("associate"), make_user("inventory_controller")
+    po_line = PurchaseOrderLineFactory()
+    ReceiptFactory(po_line=po_line)
+    invoice = invoice_services.invoice_create(
+        actor=clerk,
+        vendor_id=po_line.purchase_order.vendor_id,
+        number="INV-MATRIX",
+        invoice_date=date(2026, 10, 1),
+        purchase_order=po_line.purchase_order,
+        tax=Decimal("0"),
+        lines=[{"po_line": po_line, "description": "Brackets", "quantity": "100", "unit_price": "10.00"}],
+    )
+    ChannelFactory()
+    ReasonCodeFactory()
+    PolicyFactory()
+    ApproverLimitFactory(user=users["approver"], max_amount=Decimal("1000.00"))
+    order_line = OrderLineFactory()
+    case = refund_services.case_request(
+        actor=clerk,
+        order_id=order_line.order_id,
+        type="return",
+        amount="10.00",
+        reason_code="damaged",
+        return_lines=[{"order_line_id": order_line.pk, "quantity": 1}],
+    )
+    return_line = case.return_lines.get()
+    warehouse = WarehouseFactory()
+    location = LocationFactory(warehouse=warehouse)
+    stock(ItemFactory(), location, 5)
+    (count,) = cycle_count_create(actor=controller, kind=CycleCount.Kind.LOCATION, location_ids=[location.pk])
+    job = import_job_create(
+        actor=users["vendor_manager"],
+        target="vendors.vendor",
+        uploaded_file=SimpleUploadedFile("v.csv", b"code,legal_name,category\nM-1,M,goods\n"),
+    )
+    own_version = SOPVersionFactory(author=users["sop_owner"])  # the author's steps
+    version = SOPVersionFactory()  # a reviewer's steps: somebody else wrote it
+    line = count.lines.first()
+    return {
+        "import-jobs": (job.pk, {}),
+        "sops": (version.document_id, {"reason": "Still right"}),
+        "sop-versions": (
+            own_version.pk,
+            {"reason": "Checked", "comment": "Checked", "reviewer": make_user("sop_owner").pk},
+        ),
+        "vendors": (
+            VendorFactory().pk,
+            {"reason": "Checked", "release_date": str(timezone.localdate() + timedelta(1))},
+        ),
+        "sop-versions/approve": (version.pk, {"comment": "Checked"}),
+        "sop-versions/request-changes": (version.pk, {"reason": "Checked"}),
+        "vendor-reviews": (ReviewFactory().pk, {}),
+        "invoices": (invoice.pk, {"reason": "Checked", "summary": "Called the vendor", "channel": "email"}),
+        "refunds": (
+            case.pk,
+            {
+                "reason": "Checked",
+                "outcome": "won",
+                "line": return_line.pk,
+                "condition": ReturnLine.Condition.values[0],
+                "disposition": ReturnLine.Disposition.values[0],
+            },
+        ),
+        "cycle-counts": (
+            count.pk,
+            {"reason": "Checked", "lines": [line.pk], "comment": "", "due_date": str(timezone.localdate())},
+        ),
+    }
+
+
+TRANSITION_BODIES = {
+    "cycle-counts/enter": lambda body: {"lines": [{"sku": "nothing", "quantity": "1"}]},
+    "sop-versions/attachments": lambda body: {"file": SimpleUploadedFile("a.txt", b"attachment")},
+    "refunds/attach": lambda body: {"file": SimpleUploadedFile("a.txt", b"attachment"), "kind": "other"},
+}
+MULTIPART = {"sop-versions/attachments", "refunds/attach"}
+
+
+def test_api_transition_matrix(users, transition_objects):
+    from django.db import transaction
+
+    unexpected = []
+    for name, roles in sorted(API_TRANSITION_MATRIX.items()):
+        prefix, path = name.split("/", 1)
+        pk, body = transition_objects.get(name) or transition_objects[prefix]
+        for role, user in users.items():
+            given = TRANSITION_BODIES.get(name, dict)(body) if name in TRANSITION_BODIES else dict(body)
+            with transaction.atomic():
+                answer = _api_client(user).post(
+                    f"/api/v1/{prefix}/{pk}/{path}/", given, format="multipart" if name in MULTIPART else "json"
+                )
+                transaction.set_rollback(True)
+            allowed = answer.status_code not in (401, 403, 404)
+            if allowed != (role in roles):
+                unexpected.append(f"{name} by {role}: {answer.status_code}")
+    assert unexpected == [], "\n".join(unexpected)
+
+
+# --- Reports center ---------------------------------------------------------------------------------
+#
+# Seeing a report (and its past runs) follows the view permission of its data; running it needs what
+# the app's own run needs (the portal's own reports: export_records, their only result being a file);
+# downloading a file needs export_records.
+
+VENDOR_READERS = {"associate", "approver", "vendor_manager", "inventory_controller", "auditor", "administrator"}
+EXPORTERS = {"auditor"}
+
+# report kind -> who sees it, who runs it, who downloads its files
+REPORTS_MATRIX = {
+    "audit_trail": {"see": AUD_ADM, "run": EXPORTERS, "download": EXPORTERS},
+    "sop_compliance": {"see": LEADS, "run": EXPORTERS, "download": EXPORTERS},
+    "vendor_scorecards": {"see": VENDOR_READERS, "run": EXPORTERS, "download": EXPORTERS},
+    "ap_aging": {"see": AAA, "run": {"associate", "approver"}, "download": EXPORTERS},
+    "refund_aging": {"see": CASE_READ, "run": {"associate", "approver"}, "download": EXPORTERS},
+    "chargeback_recovery": {"see": CASE_READ, "run": {"associate", "approver"}, "download": EXPORTERS},
+    "count_accuracy": {"see": INV_REVIEW, "run": {"approver", "inventory_controller"}, "download": EXPORTERS},
+    "shrinkage": {"see": INV_REVIEW, "run": {"approver", "inventory_controller"}, "download": EXPORTERS},
+    "repeated_variances": {"see": INV_REVIEW, "run": {"approver", "inventory_controller"}, "download": EXPORTERS},
+    "below_reorder": {"see": INV_REVIEW, "run": {"approver", "inventory_controller"}, "download": EXPORTERS},
+}
+
+
+def test_every_report_kind_has_an_entry():
+    from apps.core import reports
+
+    assert sorted(kind.key for kind in reports.all_kinds()) == sorted(REPORTS_MATRIX)
+
+
+def test_reports_matrix(users, client):
+    from apps.core import reports
+
+    unexpected = []
+    for role, user in users.items():
+        for kind in reports.all_kinds():
+            actual = {"see": kind.can_view(user), "run": kind.can_run(user), "download": kind.can_download(user)}
+            for op, allowed in actual.items():
+                if allowed != (role in REPORTS_MATRIX[kind.key][op]):
+                    unexpected.append(f"{kind.key} {op} by {role}: {'allowed' if allowed else 'denied'}")
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        sees_some = any(role in entry["see"] for entry in REPORTS_MATRIX.values())
+        expected = 200 if sees_some else 302 if user is None else 403  # anonymous people are sent to sign in
+        if (answer := client.get("/admin/reports/").status_code) != expected:
+            unexpected.append(f"reports center by {role}: {answer}")
+    assert unexpected == [], "\n".join(unexpected)

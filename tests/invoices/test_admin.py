@@ -240,7 +240,7 @@ def test_the_invoice_page_shows_lines_match_detail_and_trail(client, approver, s
 
 
 def test_the_aging_page_and_report_run(
-    client, approver, submitted, po_line, monkeypatch, django_capture_on_commit_callbacks
+    client, approver, make_user, submitted, po_line, monkeypatch, django_capture_on_commit_callbacks
 ):
     from apps.invoices.tasks import generate_aging_report
 
@@ -257,8 +257,12 @@ def test_the_aging_page_and_report_run(
     response = client.get(reverse("admin:invoices_agingreportrun_changelist"))
     run = response.context["cl"].result_list[0]
     assert run.status == "done"
-    download = client.get(reverse("admin:invoices_agingreportrun_download", args=[run.pk]) + "?file=csv")
-    assert b"1000.00" in b"".join(download.streaming_content)
+    download_url = reverse("admin:reports_center_download", args=["ap_aging", run.pk, "csv"])
+    assert download_url in response.content.decode()
+    assert client.get(download_url).status_code == 403  # the file is an export: export_records
+    login(client, make_user("auditor"))
+    download = client.get(download_url)
+    assert download.status_code == 200 and b"1000.00" in download.content
 
 
 def test_auditors_see_the_aging_page_but_cannot_start_runs(client, make_user):

@@ -254,12 +254,15 @@ def test_an_aging_report_run_writes_csv_and_xlsx(
     assert run.status == AgingReportRun.Status.DONE
     assert run.row_count == 2  # the vendor row and the USD total
 
-    csv = client.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=csv")
+    # the file is an export: the approver who ran it reads the figures, an auditor downloads it
+    assert client.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=csv").status_code == 403
+    auditor = api_as("auditor")
+    csv = auditor.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=csv")
     assert csv.status_code == 200
-    content = b"".join(csv.streaming_content).decode()
+    content = csv.content.decode()
     assert "1000.00" in content and "TOTAL" in content
-    xlsx = client.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=xlsx")
-    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
+    assert auditor.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=xlsx").content[:2] == b"PK"
+    assert auditor.get(f"/api/v1/ap-aging-runs/{run.pk}/download/?file=pdf").status_code == 404
     assert api_as("auditor").post("/api/v1/ap-aging-runs/", {"as_of": "2026-11-30"}, format="json").status_code == 403
 
 

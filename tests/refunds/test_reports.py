@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from apps.core import schedules
@@ -71,12 +72,18 @@ def test_the_monthly_schedule_is_a_default():
     assert any(s.task == "apps.refunds.tasks.schedule_monthly_reports" for s in schedules.defaults())
 
 
-def test_the_report_file_is_downloaded_by_readers(client, setup, make_user):
-    run = services.report_run_generate(run_id=services.report_run_request(actor=make_user("approver"), kind="aging").pk)
-    client.force_login(make_user("auditor"))
+def test_the_report_file_is_downloaded_by_exporters_only(client, setup, make_user):
+    approver = make_user("approver")
+    run = services.report_run_generate(run_id=services.report_run_request(actor=approver, kind="aging").pk)
+    url = reverse("admin:reports_center_download", args=["refund_aging", run.pk, "csv"])
+    client.force_login(approver)
+    assert url in client.get(reverse("admin:refunds_reportrun_changelist")).content.decode()
+    assert client.get(url).status_code == 403
+    assert client.get(f"/api/v1/refund-report-runs/{run.pk}/download/").status_code == 403
 
-    response = client.get(f"/admin/refunds/reportrun/{run.pk}/download/")
+    client.force_login(make_user("auditor"))
+    response = client.get(url)
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content).startswith(b"type,currency")
+    assert response.content.startswith(b"type,currency")
     assert client.get(f"/api/v1/refund-report-runs/{run.pk}/download/").status_code == 200

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
-from apps.core.models import AuditEvent, ImportJob, Notification
+from apps.core.models import AuditEvent, ExportJob, ImportJob, Notification
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -156,3 +156,44 @@ class ImportJobCreateSerializer(serializers.Serializer):
     target = serializers.CharField(help_text="What the rows become, e.g. vendors.vendor")
     dry_run = serializers.BooleanField(default=True)
     encoding = serializers.ChoiceField(choices=["utf-8", "cp1252"], default="utf-8")
+
+
+# --- Export jobs and evidence packs ---------------------------------------------------------------
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "kind",
+            "target",
+            "file_format",
+            "filters",
+            "status",
+            "rows",
+            "sha256",
+            "message",
+            "download_url",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_download_url(self, job) -> str | None:
+        from django.urls import reverse
+
+        return reverse("exportjob-download", args=[job.pk]) if job.is_ready else None
+
+
+class EvidencePackRequestSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=["invoices.invoice", "refunds.refundcase"])
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    filters = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        default=dict,
+        help_text='The list endpoint\'s filters, e.g. {"status": "paid", "due_after": "2026-07-01"}',
+    )

@@ -9,6 +9,8 @@ routes = [
     ("audit-changes", views.ChangeViewSet, "change"),
     ("notifications", views.NotificationViewSet, "notification"),
     ("import-jobs", views.ImportJobViewSet, "importjob"),
+    ("export-jobs", views.ExportJobViewSet, "exportjob"),
+    ("evidence-packs", views.EvidencePackViewSet, "evidencepack"),
 ]
 
 urlpatterns = [

@@ -19,8 +19,12 @@ from apps.core import audit, tasks
 from apps.core.api import serializers
 from apps.core.api.pagination import LargeTablePagination
 from apps.core.api.permissions import CanOperateWorkers
+from apps.core.api.renderers import ExportableListMixin
+from apps.core.exports import EXPORT_PERMISSION
 from apps.core.filters import AuditEventFilter, ChangeFilter, UserFilter
-from apps.core.models import AuditEvent, ImportJob, Notification
+from apps.core.models import AuditEvent, ExportJob, ImportJob, Notification
+from apps.core.services.evidence import evidence_pack_request
+from apps.core.services.exports import export_job_download
 from apps.core.services.imports import import_job_confirm, import_job_create
 from apps.core.services.users import user_create, user_update
 
@@ -81,8 +85,8 @@ class GroupViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.GroupSerializer
 
 
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """The append-only event log: approvals, exports, imports, logins, denied requests."""
+class AuditEventViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
+    """The append-only event log: approvals, exports, imports, logins, denied requests (``?format=csv`` exports)."""
 
     queryset = AuditEvent.objects.select_related("target_type")
     serializer_class = serializers.AuditEventSerializer
@@ -90,8 +94,8 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = LargeTablePagination
 
 
-class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every change to a registered record, fields before and after."""
+class ChangeViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
+    """Every change to a registered record, fields before and after (``?format=csv`` exports)."""
 
     queryset = LogEntry.objects.select_related("content_type")
     serializer_class = serializers.ChangeSerializer
@@ -179,3 +183,55 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not job.error_report:
             raise NotFound("This job has no error report.")
         return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv")
+
+
+# --- Export jobs and evidence packs ---------------------------------------------------------------
+
+
+class CanExport(IsAuthenticated):
+    """Export jobs and evidence packs are for people with ``export_records``."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm(EXPORT_PERMISSION)
+
+
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your export jobs (large exports and evidence packs): status, SHA-256, and the file when ready."""
+
+    serializer_class = serializers.ExportJobSerializer
+    permission_classes = [CanExport]
+    filterset_fields = ["kind", "status", "target"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ExportJob.objects.none()
+        return ExportJob.objects.filter(created_by=self.request.user)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        job = export_job_download(job_id=self.get_object().pk, actor=request.user)
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
+
+
+class EvidencePackViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Auditor evidence packs: ``POST`` a target (invoices.invoice or refunds.refundcase) with ids or filters.
+
+    The worker builds one ZIP (records, related records, audit history, SOP versions, attachments and a
+    manifest with every file's SHA-256); follow it at ``/api/v1/export-jobs/{id}/``.
+    """
+
+    serializer_class = serializers.ExportJobSerializer
+    permission_classes = [CanExport]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ExportJob.objects.none()
+        return ExportJob.objects.filter(created_by=self.request.user, kind=ExportJob.Kind.EVIDENCE_PACK)
+
+    @extend_schema(request=serializers.EvidencePackRequestSerializer, responses={202: serializers.ExportJobSerializer})
+    def create(self, request):
+        given = serializers.EvidencePackRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        job = evidence_pack_request(actor=request.user, **given.validated_data)
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -107,10 +107,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     if job is None:
         return None
     target = imports.get(job.target)
+    if target.bulk_importer is not None:
+        return _run_bulk(job, target)
     try:
         with job.file.open("rb") as handle:
             data = handle.read(settings.IMPORT_MAX_BYTES + 1)
         dataset = imports.read_dataset(data, name=job.original_name, encoding=job.encoding)
+        imports.apply_header_aliases(dataset, target.resource)
     except imports.ImportFileError as exc:
         return _finish(job, status=ImportJob.Status.FAILED, message=str(exc))
     job.rows_total = len(dataset)
@@ -133,8 +136,45 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         "errors": len({p["row"] for p in problems}) if problems else 0,
     }
     job.rows_processed = len(dataset)
+    return _conclude(job, summary=summary, preview=_preview(result), problems=problems)
+
+
+def _run_bulk(job: ImportJob, target: imports.ImportTarget) -> ImportJob:
+    """A target with a bulk importer: the file is read as a stream and the importer validates and writes it."""
+    progress = ProgressReporter(job.pk)
+    try:
+        with job.file.open("rb") as handle:
+            table = imports.stream_table(handle, name=job.original_name, encoding=job.encoding, size=job.file.size)
+            table.headers = imports.canonical_headers(table.headers, target.resource)
+            job.rows_total = table.estimated_rows
+            job.save(update_fields=["rows_total"])
+            with audit.audit_context(path="import", actor=job.created_by, detail=f"import job {job.pk}"):
+                result = target.bulk_importer(job=job, table=table, progress=progress)
+    except imports.ImportFileError as exc:
+        return _finish(job, status=ImportJob.Status.FAILED, message=str(exc))
+    if not result.rows and not result.problems:
+        return _finish(job, status=ImportJob.Status.FAILED, message="The file has column names but no rows.")
+    job.rows_total = job.rows_processed = result.rows
+    problems = sorted(result.problems, key=lambda p: (p["row"] if isinstance(p["row"], int) else 0, p["column"]))
+    return _conclude(job, summary=result.summary, preview=result.preview, problems=problems, unit=result.unit)
+
+
+class ProgressReporter:
+    """Tells the cache how many rows a bulk importer has processed, at most every IMPORT_PROGRESS_EVERY rows."""
+
+    def __init__(self, job_id: int):
+        self.key = progress_key(job_id)
+        self.reported = 0
+
+    def __call__(self, rows_processed: int) -> None:
+        if rows_processed - self.reported >= settings.IMPORT_PROGRESS_EVERY:
+            cache.set(self.key, rows_processed, timeout=3600)
+            self.reported = rows_processed
+
+
+def _conclude(job: ImportJob, *, summary: dict, preview: dict, problems: list[dict], unit: str = "rows") -> ImportJob:
     job.summary = summary
-    job.preview = _preview(result)
+    job.preview = preview
     if problems:
         job.error_report.save(f"import-{job.pk}-errors.csv", ContentFile(_error_csv(problems)), save=False)
         return _finish(
@@ -144,7 +184,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         )
     done = "would be" if job.dry_run else "were"
     message = (
-        f"{summary['new']} new, {summary['updated']} updated and {summary['unchanged']} unchanged rows {done} imported."
+        f"{summary['new']} new, {summary['updated']} updated and {summary['unchanged']} unchanged {unit} {done} "
+        "imported."
     )
     return _finish(job, status=ImportJob.Status.SUCCEEDED, message=message)
 

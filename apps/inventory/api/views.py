@@ -5,7 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from apps.core.api.pagination import CountedLargeTablePagination
 from apps.core.api.permissions import ModelPermissions
+from apps.core.api.renderers import ExportableListMixin
 from apps.inventory import selectors, services
 from apps.inventory.api import serializers
 from apps.inventory.filters import (
@@ -41,6 +43,7 @@ class CanViewModel(BasePermission):
 
 
 class ItemViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -77,6 +80,7 @@ class WarehouseViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class LocationViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -99,7 +103,7 @@ class LocationViewSet(
         )
 
 
-class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
+class StockLevelViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
     """Quantities per item and bin (the sum of the ledger). Bins you are counting are left out."""
 
     serializer_class = serializers.StockLevelSerializer
@@ -113,13 +117,14 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.stock_levels_for(user=self.request.user).order_by("item__sku", "location__code")
 
 
-class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
+class LedgerViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
     """The stock ledger: every change of quantity and why. Bins you are counting are left out."""
 
     serializer_class = serializers.LedgerEntrySerializer
     filterset_class = LedgerFilter
     search_fields = ["item__sku", "reference"]
     ordering_fields = ["posted_at", "quantity", "value"]
+    pagination_class = CountedLargeTablePagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -127,7 +132,7 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.ledger_for(user=self.request.user).order_by("-posted_at", "-id")
 
 
-class ReorderAlertViewSet(viewsets.ReadOnlyModelViewSet):
+class ReorderAlertViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
     """Items at or below their reorder point: one alert per item until it recovers."""
 
     serializer_class = serializers.ReorderAlertSerializer
@@ -141,7 +146,11 @@ class ReorderAlertViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CycleCountViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ExportableListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Cycle counts and their transitions. Blind: a count's counter never gets its expected quantities."""
 

@@ -15,7 +15,7 @@ from apps.inventory.services.counts import (
 )
 from apps.inventory.services.master_data import item_create, item_update, location_create, location_update
 from apps.inventory.services.reports import inventory_report_generate, inventory_report_request
-from apps.inventory.services.stock import stock_move
+from apps.inventory.services.stock import stock_move, stock_receive_return, stock_set_quantity
 
 __all__ = [
     "cycle_count_approve",
@@ -37,4 +37,6 @@ __all__ = [
     "reorder_alerts_notify",
     "reorder_alerts_refresh",
     "stock_move",
+    "stock_receive_return",
+    "stock_set_quantity",
 ]

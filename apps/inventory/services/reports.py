@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import tablib
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core import audit
@@ -137,9 +137,22 @@ def previous_month(today: date) -> tuple[date, date]:
 
 
 def inventory_reports_monthly(*, today: date | None = None) -> list[InventoryReportRun]:
-    """The scheduled monthly runs: count accuracy and shrinkage of the previous month."""
+    """The scheduled monthly runs: count accuracy and shrinkage of the previous month.
+
+    Safe to run twice, also at the same time (two schedulers): a scheduled run is unique per kind,
+    format and period in the database, so a second call creates nothing and returns only new runs.
+    """
+    from apps.inventory.tasks import generate_inventory_report
+
     date_from, date_to = previous_month(today or timezone.localdate())
-    return [
-        inventory_report_request(actor=None, kind=kind, date_from=date_from, date_to=date_to)
-        for kind in (Kind.COUNT_ACCURACY, Kind.SHRINKAGE)
-    ]
+    created = []
+    for kind in (Kind.COUNT_ACCURACY, Kind.SHRINKAGE):
+        try:
+            with transaction.atomic():
+                run = InventoryReportRun.objects.create(kind=kind, date_from=date_from, date_to=date_to, scheduled=True)
+                audit.record(action="inventory_report.requested", target=run, data={"kind": kind, "scheduled": True})
+                generate_inventory_report.delay_on_commit(run.pk)
+        except IntegrityError:
+            continue  # this period's scheduled run exists already
+        created.append(run)
+    return created

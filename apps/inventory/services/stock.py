@@ -145,3 +145,100 @@ def stock_move(
 
     reorder_alerts_check_on_commit(item_ids=[item_id])
     return entry
+
+
+@transaction.atomic
+def stock_set_quantity(*, item_id: int, location_id: int, quantity, actor, reason: str) -> LedgerEntry | None:
+    """Bring a stock level to a stated quantity (an opening balance or a correction from a file).
+
+    The difference is posted as a manual correction with ``reason``, so the ledger still adds up to
+    the stock level; a level already at the quantity posts nothing and returns ``None``.
+    """
+    if actor is None or not actor.has_perm("inventory.add_ledgerentry"):
+        raise PermissionDenied("You may not post stock movements.")
+    quantity = to_quantity(quantity)
+    if quantity < 0:
+        raise ValidationError({"quantity": "A quantity on hand cannot be negative."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the stock level is set."})
+    if not Item.objects.filter(pk=item_id, is_active=True).exists():
+        raise ValidationError({"item": "No active item with that id."})
+    if not Location.objects.filter(pk=location_id, is_active=True).exists():
+        raise ValidationError({"location": "No active location with that id."})
+    level = lock_stock_level(item_id=item_id, location_id=location_id)
+    difference = quantity - level.quantity
+    if difference == 0:
+        return None
+    opening = not LedgerEntry.objects.filter(item_id=item_id, location_id=location_id).exists()
+    entry = post_ledger_entry(
+        level=level,
+        kind=LedgerEntry.Kind.MANUAL_CORRECTION,
+        quantity=difference,
+        actor=actor,
+        reason=f"Opening balance: {reason}" if opening else reason,
+    )
+    from apps.inventory.services.alerts import reorder_alerts_check_on_commit
+
+    reorder_alerts_check_on_commit(item_ids=[item_id])
+    return entry
+
+
+def return_restock_reference(*, case_reference: str, return_line_id: int) -> str:
+    """The ledger reference of one restocked return line: the RMA and the line, so it posts once."""
+    return f"{case_reference} line {return_line_id}"[:64]
+
+
+@transaction.atomic
+def stock_receive_return(*, sku: str, quantity, case_reference: str, return_line_id: int, actor) -> LedgerEntry | None:
+    """Put a returned item back on the shelf: a return-restock receipt at the item's returns bin.
+
+    The bin is ``INVENTORY_RETURNS_LOCATION`` (a location code) when set, else the active bin that
+    holds most of the item. Posted once per return line: a second call returns the first entry. An
+    item the inventory does not keep, or one with no bin to go to, posts nothing (``None``) and is an
+    event on the audit trail, so the return itself is never held up by it.
+    """
+    from django.conf import settings
+
+    from apps.core import audit
+
+    reference = return_restock_reference(case_reference=case_reference, return_line_id=return_line_id)
+    quantity = to_quantity(quantity)
+    item = Item.objects.filter(sku=sku, is_active=True).first()
+    location = None
+    if item is not None:
+        code = getattr(settings, "INVENTORY_RETURNS_LOCATION", "")
+        if code:
+            location = Location.objects.filter(code=code, is_active=True).first()
+        if location is None:
+            level = (
+                StockLevel.objects.filter(item=item, location__is_active=True)
+                .select_related("location")
+                .order_by("-quantity", "location__code")
+                .first()
+            )
+            location = level.location if level else None
+    if item is None or location is None:
+        audit.record(
+            action="stock.return_not_restocked",
+            actor=actor,
+            message=f"{sku}: {'not an active inventory item' if item is None else 'no bin to restock it to'}.",
+            data={"sku": sku, "quantity": str(quantity), "reference": reference},
+        )
+        return None
+    level = lock_stock_level(item_id=item.pk, location_id=location.pk)
+    posted = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.RETURN_RESTOCK, reference=reference).first()
+    if posted is not None:
+        return posted
+    entry = post_ledger_entry(
+        level=level,
+        kind=LedgerEntry.Kind.RETURN_RESTOCK,
+        quantity=quantity,
+        actor=actor,
+        reason="Returned by the customer, restocked on inspection.",
+        reference=reference,
+    )
+    from apps.inventory.services.alerts import reorder_alerts_check_on_commit
+
+    reorder_alerts_check_on_commit(item_ids=[item.pk])
+    return entry

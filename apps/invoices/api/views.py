@@ -1,14 +1,16 @@
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core import audit
+from apps.core import exports
+from apps.core.api.pagination import CountedLargeTablePagination
+from apps.core.api.renderers import ExportableListMixin
+from apps.core.reports import report_download_response
 from apps.invoices import reports, selectors, services
 from apps.invoices.api import serializers
 from apps.invoices.filters import (
@@ -24,7 +26,7 @@ from apps.invoices.models import AgingReportRun, CreditMemo, GoodsReceipt, Invoi
 CREATE_ONLY = (mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet)
 
 
-class PurchaseOrderViewSet(*CREATE_ONLY):
+class PurchaseOrderViewSet(ExportableListMixin, *CREATE_ONLY):
     """Purchase orders with their lines; invoices are matched against the lines."""
 
     queryset = PurchaseOrder.objects.select_related("vendor").prefetch_related("lines")
@@ -46,7 +48,7 @@ class PurchaseOrderViewSet(*CREATE_ONLY):
         )
 
 
-class GoodsReceiptViewSet(*CREATE_ONLY):
+class GoodsReceiptViewSet(ExportableListMixin, *CREATE_ONLY):
     """Goods received against purchase order lines."""
 
     queryset = GoodsReceipt.objects.select_related("po_line__purchase_order")
@@ -61,14 +63,46 @@ class GoodsReceiptViewSet(*CREATE_ONLY):
         )
 
 
-class InvoiceViewSet(*CREATE_ONLY, mixins.UpdateModelMixin):
+class CanViewInvoices(BasePermission):
+    """Invoice transitions: only for people who see invoices; logging a dispute contact also needs its
+    permission before the body is read, so that nobody else learns anything from validation errors."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.has_perm("invoices.view_invoice")):
+            return False
+        return view.action != "dispute_contacts" or user.has_perm("invoices.add_disputecontact")
+
+
+# The columns of ``?format=csv`` / ``?format=xlsx`` on the invoice list, read with values_list.
+INVOICE_EXPORT_FIELDS = [
+    "id",
+    "vendor",
+    "number",
+    "purchase_order",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "subtotal",
+    "tax",
+    "total",
+    "paid_amount",
+    "credited_amount",
+    "status",
+    "match_result",
+]
+
+
+class InvoiceViewSet(ExportableListMixin, *CREATE_ONLY, mixins.UpdateModelMixin):
     """Vendor invoices. Transitions are POST actions; a status that does not allow one answers 409."""
 
     queryset = Invoice.objects.select_related("vendor").prefetch_related("lines")
     serializer_class = serializers.InvoiceSerializer
     filterset_class = InvoiceFilter
+    export_columns = exports.model_columns(Invoice, INVOICE_EXPORT_FIELDS)  # ?format=csv straight from the database
     search_fields = ["number", "vendor__code", "vendor__legal_name"]
     ordering_fields = ["invoice_date", "due_date", "total", "number"]
+    pagination_class = CountedLargeTablePagination
 
     def get_serializer_class(self):
         if self.action in {"update", "partial_update"}:
@@ -106,9 +140,7 @@ class InvoiceViewSet(*CREATE_ONLY, mixins.UpdateModelMixin):
     def get_permissions(self):
         # Transitions need view on invoices; the service checks the permission each one needs.
         if self.action in TRANSITIONS:
-            from rest_framework.permissions import IsAuthenticated
-
-            return [IsAuthenticated()]
+            return [CanViewInvoices()]
         return super().get_permissions()
 
     @extend_schema(request=serializers.InvoiceSubmitSerializer, responses=serializers.InvoiceSerializer)
@@ -174,7 +206,7 @@ TRANSITIONS = {
 }
 
 
-class CreditMemoViewSet(*CREATE_ONLY):
+class CreditMemoViewSet(ExportableListMixin, *CREATE_ONLY):
     """Credit memos, each applied to one invoice on entry."""
 
     queryset = CreditMemo.objects.select_related("vendor", "invoice")
@@ -189,7 +221,7 @@ class CreditMemoViewSet(*CREATE_ONLY):
         )
 
 
-class PaymentViewSet(*CREATE_ONLY):
+class PaymentViewSet(ExportableListMixin, *CREATE_ONLY):
     """Payments of scheduled invoices; never above the open balance."""
 
     queryset = Payment.objects.select_related("invoice__vendor")
@@ -225,18 +257,10 @@ class AgingReportRunViewSet(*CREATE_ONLY):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         run = self.get_object()
-        kind = request.query_params.get("file", "csv")
-        if kind not in ("csv", "xlsx"):
-            raise Http404("file must be csv or xlsx")
-        stored = run.csv_file if kind == "csv" else run.xlsx_file
-        if not stored:
-            raise Http404("This report run has no file yet.")
-        if not request.user.has_perm("core.export_records") and not request.user.has_perm(
-            "invoices.add_agingreportrun"
-        ):
-            raise PermissionDenied("You may not download reports.")
-        audit.record(action="agingreportrun.downloaded", actor=request.user, target=run, data={"file": kind})
-        return FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1])
+        # As in the reports center: needs export_records, and the download is an audited export.
+        return report_download_response(
+            actor=request.user, kind="ap_aging", run_id=run.pk, fmt=request.query_params.get("file", "csv")
+        )
 
 
 class APAgingView(APIView):

@@ -1,4 +1,3 @@
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -8,11 +7,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core import audit
+from apps.core.api.pagination import CountedLargeTablePagination
+from apps.core.api.renderers import ExportableListMixin
+from apps.core.reports import report_download_response
 from apps.refunds import selectors, services
 from apps.refunds.api import serializers
 from apps.refunds.filters import OrderFilter, RefundCaseFilter
 from apps.refunds.models import Channel, ReasonCode, RefundCase, ReportRun
+from apps.refunds.report_kinds import report_kind_key
 
 
 class CanViewCases(BasePermission):
@@ -39,6 +41,7 @@ class ReasonCodeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class OrderViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -52,6 +55,7 @@ class OrderViewSet(
     filterset_class = OrderFilter
     search_fields = ["reference", "customer_name", "=customer_email"]
     ordering_fields = ["order_date", "reference", "total"]
+    pagination_class = CountedLargeTablePagination
 
     @extend_schema(request=serializers.OrderCreateSerializer, responses={201: serializers.OrderSerializer})
     def create(self, request, *args, **kwargs):
@@ -82,7 +86,11 @@ TRANSITIONS = {"approve", "reject", "process", "close", "cancel", "evidence_subm
 
 
 class RefundCaseViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ExportableListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Refund, store-credit, chargeback and return cases (filter by ``type``) and their transitions."""
 
@@ -97,6 +105,7 @@ class RefundCaseViewSet(
     filterset_class = RefundCaseFilter
     search_fields = ["reference", "=order__reference", "order__customer_name", "=order__customer_email"]
     ordering_fields = ["requested_at", "due_date", "amount"]
+    pagination_class = CountedLargeTablePagination
 
     def get_permissions(self):
         if self.action in TRANSITIONS:
@@ -269,7 +278,5 @@ class ReportRunViewSet(
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         run = self.get_object()
-        if not run.file:
-            raise Http404("This report has no file yet.")
-        audit.record(action="reportrun.exported", target=run, actor=request.user)
-        return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1])
+        # As in the reports center: needs export_records, and the download is an audited export.
+        return report_download_response(actor=request.user, kind=report_kind_key(run), run_id=run.pk, fmt=run.format)

@@ -14,7 +14,7 @@ from apps.refunds.services.cases import (
     return_line_inspect,
     validate_case_request,
 )
-from apps.refunds.services.orders import order_create, order_update, parse_amount
+from apps.refunds.services.orders import order_create, order_update
 from apps.refunds.services.reports import report_run_generate, report_run_request, report_runs_schedule_monthly
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "chargeback_submit_evidence",
     "order_create",
     "order_update",
-    "parse_amount",
     "refundable_remaining",
     "report_run_generate",
     "report_run_request",

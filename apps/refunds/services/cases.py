@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.core import audit
 from apps.core.exceptions import TransitionNotAllowed
+from apps.core.money import parse_amount
 from apps.refunds import hooks
 from apps.refunds.models import (
     ApproverLimit,
@@ -29,7 +30,6 @@ from apps.refunds.models import (
     RefundPolicy,
     ReturnLine,
 )
-from apps.refunds.services.orders import parse_amount
 
 Status = RefundCase.Status
 Type = RefundCase.Type
@@ -221,8 +221,13 @@ def case_request(
     network_reason_code: str = "",
     evidence_due_date=None,
     fee=ZERO,
+    external_reference: str = "",
 ) -> RefundCase:
-    """Open a case on an order. Refunds, credits and returns reserve their amount on the order at once."""
+    """Open a case on an order. Refunds, credits and returns reserve their amount on the order at once.
+
+    ``external_reference`` is the case's reference in the system it came from (imports find the case
+    again by it): at most one case per order carries it.
+    """
     _active(actor)
     if not actor.has_perm("refunds.add_refundcase"):
         raise PermissionDenied("You may not request refunds.")
@@ -242,6 +247,11 @@ def case_request(
         evidence_due_date=evidence_due_date,
         fee=fee,
     )
+    external_reference = (external_reference or "").strip()
+    if external_reference and RefundCase.objects.filter(order=order, external_reference=external_reference).exists():
+        raise ValidationError(
+            {"external_reference": f"Order {order.reference} already has a case with reference {external_reference}."}
+        )
     policy = RefundPolicy.current()
     now = timezone.now()
     case = RefundCase(
@@ -251,6 +261,7 @@ def case_request(
         amount=cleaned["amount"],
         currency=order.currency,
         reason=cleaned["reason"],
+        external_reference=external_reference,
         notes=notes,
         override_reason=override_reason.strip(),
         requested_by=actor,

@@ -37,7 +37,7 @@ class SOPVersionSummarySerializer(serializers.ModelSerializer):
 class SOPDocumentSerializer(serializers.ModelSerializer):
     audience = serializers.SlugRelatedField(slug_field="name", many=True, queryset=Group.objects.all(), required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
-    current_version = SOPVersionSummarySerializer(read_only=True)
+    current_version = SOPVersionSummarySerializer(read_only=True, allow_null=True)
     area = serializers.ChoiceField(choices=Area.choices)
 
     class Meta:

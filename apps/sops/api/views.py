@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from apps.core.api.renderers import ExportableListMixin
 from apps.sops import selectors, services
 from apps.sops.api import serializers
 from apps.sops.api.permissions import SOPPermissions
@@ -24,6 +25,7 @@ def _require_compliance_access(request):
 
 
 class SOPDocumentViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

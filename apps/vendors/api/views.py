@@ -5,7 +5,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.renderers import CSVRenderer, XLSXRenderer
+from apps.core.api.renderers import CSVRenderer, ExportableListMixin, XLSXRenderer
 from apps.core.exports import export_response
 from apps.vendors import reports, selectors, services
 from apps.vendors.api import serializers
@@ -16,6 +16,7 @@ REVIEW_FIELDS = ("period_start", "period_end", "reviewer", "comments")
 
 
 class VendorViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -82,7 +83,7 @@ class VendorViewSet(
         return super().get_permissions()
 
 
-class VendorContactViewSet(viewsets.ModelViewSet):
+class VendorContactViewSet(ExportableListMixin, viewsets.ModelViewSet):
     queryset = VendorContact.objects.select_related("vendor")
     serializer_class = serializers.VendorContactSerializer
     filterset_class = VendorContactFilter
@@ -98,6 +99,7 @@ class VendorContactViewSet(viewsets.ModelViewSet):
 
 
 class VendorContractViewSet(
+    ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -189,9 +189,9 @@ class ChangeAdmin(PortalExportMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, L
     list_display = ["created", "resource_url", "action", "msg_short", "user_url", "path"]
     list_filter = ["action", PathFilter, RegisteredModelFilter]
     search_fields = ["object_repr", "object_pk", "actor__username"]
-    readonly_fields = ["created", "resource_url", "action", "user_url", "path", "request", "remote_addr", "msg"]
+    readonly_fields = ["created", "resource_url", "action", "user_url", "path", "request_line", "remote_addr", "msg"]
     fieldsets = [
-        (None, {"fields": ["created", "user_url", "path", "request", "remote_addr", "resource_url"]}),
+        (None, {"fields": ["created", "user_url", "path", "request_line", "remote_addr", "resource_url"]}),
         ("Changes", {"fields": ["action", "msg"]}),
     ]
     show_full_result_count = False
@@ -200,8 +200,9 @@ class ChangeAdmin(PortalExportMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, L
     def path(self, obj):
         return (obj.additional_data or {}).get("path", "")
 
+    # not "request": django-auditlog's admin keeps the current request in self.request
     @admin.display(description="request")
-    def request(self, obj):
+    def request_line(self, obj):
         return (obj.additional_data or {}).get("request", "")
 
 

@@ -498,11 +498,13 @@ class MineFilter(admin.SimpleListFilter):
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("yes", "me")]
+        return [("yes", "me"), ("to_count", "me, to count or recount now")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(Q(counter_id=request.user.pk) | Q(recounter_id=request.user.pk))
+        if self.value() == "to_count":  # the dashboard's "Counts to count or recount" links here
+            return queryset.filter(pk__in=selectors.counts_to_work_by(user=request.user).values("pk"))
         return queryset
 
 

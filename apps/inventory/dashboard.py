@@ -1,18 +1,15 @@
 """Inventory on the dashboard: counts assigned to me or awaiting approval, count accuracy and shrinkage by month."""
 
-from django.db.models import Q
-
 from apps.core.dashboard import Panel, WorkQueue, changelist_url, figures, money, number
 from apps.inventory import selectors
 from apps.inventory.models import CycleCount, LedgerEntry
 
 COUNTS = "admin:inventory_cyclecount_changelist"
 S = CycleCount.Status
-TO_COUNT = (S.SCHEDULED, S.COUNTING, S.RECOUNT)
 
 
 def _assigned(*, user, today) -> int:
-    return CycleCount.objects.filter(Q(counter=user) | Q(recounter=user), status__in=TO_COUNT).count()
+    return selectors.counts_to_work_by(user=user).count()
 
 
 def _awaiting_approval(*, user, today) -> int:
@@ -22,10 +19,10 @@ def _awaiting_approval(*, user, today) -> int:
 QUEUES = [
     WorkQueue(
         key="inventory.assigned",
-        label="Counts assigned to me (to count or recount)",
+        label="Counts to count or recount",
         permissions=("inventory.view_cyclecount", "inventory.change_cyclecount"),
         count=_assigned,
-        url=lambda user: changelist_url(COUNTS, mine="yes", status__in=",".join(TO_COUNT)),
+        url=lambda user: changelist_url(COUNTS, mine="to_count"),
     ),
     WorkQueue(
         key="inventory.to_approve",

@@ -78,6 +78,15 @@ def _counting_lines(user):
     return CycleCountLine.objects.filter(count__status__in=OPEN).exclude(expected_visible_q(user))
 
 
+def counts_to_work_by(*, user) -> QuerySet[CycleCount]:
+    """Counts waiting for ``user`` to count (the counter of a scheduled or started count) or to
+    recount (the recounter of a count sent back for a recount)."""
+    S = CycleCount.Status
+    return CycleCount.objects.filter(
+        Q(counter=user, status__in=[S.SCHEDULED, S.COUNTING]) | Q(recounter=user, status=S.RECOUNT)
+    )
+
+
 def stock_levels_for(*, user) -> QuerySet[StockLevel]:
     qs = StockLevel.objects.select_related("item", "location", "location__warehouse").annotate(
         available_quantity=F("quantity") - F("reserved_quantity")

@@ -117,6 +117,7 @@ def test_counts_assigned_to_me_and_awaiting_approval(client, make_user, place):
     _count(place, "K5", S.SCHEDULED, counter=other)
     _count(place, "K6", S.APPROVED, counter=associate)
     _count(place, "K7", S.SUBMITTED, counter=other)
+    _count(place, "K8", S.RECOUNT, counter=associate, recounter=other)  # counted it: the recount is not mine
 
     client.force_login(associate)
     work = {q["key"]: q for q in client.get("/admin/").context["dashboard"]["work"]}

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from apps.core.exceptions import TransitionNotAllowed
@@ -98,3 +99,36 @@ def test_concurrent_partial_payments_never_exceed_the_total(submitted, po_line, 
     assert outcomes.count("ok") == 2
     invoice.refresh_from_db()
     assert invoice.paid_amount == Decimal("800.00")
+
+
+def test_fifty_concurrent_approvals_approve_once(submitted, po_line, make_user):
+    invoice = submitted(po_line)
+    approvers = [make_user("approver") for _ in range(50)]
+
+    outcomes = race(*[lambda a=a: services.invoice_approve(invoice_id=invoice.pk, actor=a) for a in approvers])
+
+    assert outcomes.count("ok") == 1
+    assert all(isinstance(o, TransitionNotAllowed) for o in outcomes if o != "ok")
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.APPROVED and invoice.second_approved_by is None
+
+
+def test_fifty_concurrent_full_payments_pay_once(submitted, po_line, approver, make_user):
+    invoice = submitted(po_line)
+    services.invoice_approve(invoice_id=invoice.pk, actor=approver)
+    services.invoice_schedule(invoice_id=invoice.pk, actor=approver)
+    clerks = [make_user("associate") for _ in range(50)]
+
+    outcomes = race(
+        *[
+            lambda n=n, clerk=clerk: services.payment_record(
+                invoice_id=invoice.pk, actor=clerk, amount="1000.00", payment_date=date(2026, 11, 1), reference=f"R{n}"
+            )
+            for n, clerk in enumerate(clerks)
+        ]
+    )
+
+    assert outcomes.count("ok") == 1
+    assert all(o == "ok" or isinstance(o, TransitionNotAllowed | ValidationError) for o in outcomes), outcomes
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == Decimal("1000.00") and Payment.objects.filter(invoice=invoice).count() == 1

@@ -312,9 +312,18 @@ def test_above_the_threshold_a_second_distinct_approver_is_needed(submitted, po_
     assert second.second_approved_by == approver2
 
 
-def test_at_the_threshold_one_approver_is_enough(submitted, po_line, approver, settings):
-    settings.INVOICE_SECOND_APPROVAL_THRESHOLD = "1000.00"
-    assert approved(submitted(po_line), approver).status == S.APPROVED
+@pytest.mark.parametrize(
+    ("threshold", "needs_second"),
+    [
+        ("1000.01", False),
+        ("1000.00", False),
+        ("999.99", True),
+    ],  # a 1000.00 invoice at limit + 0.01, limit, limit - 0.01
+)
+def test_the_second_approval_threshold_boundary(submitted, po_line, approver, settings, threshold, needs_second):
+    settings.INVOICE_SECOND_APPROVAL_THRESHOLD = threshold
+    invoice = approved(submitted(po_line), approver)  # 1000.00
+    assert invoice.status == (S.MATCHED if needs_second else S.APPROVED)
 
 
 @pytest.mark.parametrize("block", ["hold", "block", "bank"])

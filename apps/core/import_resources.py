@@ -9,6 +9,7 @@ the parsers here).
 """
 
 from datetime import date, datetime
+from decimal import InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -30,6 +31,24 @@ class ServiceSavedResource(resources.ModelResource):
 
     def save_through_service(self, instance, is_create, *, actor):
         raise NotImplementedError
+
+    def import_instance(self, instance, row, **kwargs):
+        """Every column's problem at once, named by its column (not only the first), for the error report."""
+        errors: dict = {}
+        for field in self.get_import_fields():
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    exc.update_error_dict(errors)
+                else:
+                    errors.setdefault(field.column_name, []).extend(exc.messages)
+            except ValueError as exc:
+                errors.setdefault(field.column_name, []).append(str(exc))
+            except InvalidOperation:  # a number column's widget could not read the cell as a number
+                errors.setdefault(field.column_name, []).append(f"{row.get(field.column_name)!r} is not a number.")
+        if errors:
+            raise ValidationError(errors)
 
 
 def _blank(value) -> bool:
@@ -216,19 +235,3 @@ class CheckedImportResource(ServiceSavedResource):
             raise ValidationError(
                 {names[-1]: f"Row {first + 1} already has this {' + '.join(names)}: give each record once per file."}
             )
-
-    def import_instance(self, instance, row, **kwargs):
-        """Every column's problem at once, named by column (not only the first)."""
-        errors: dict = {}
-        for field in self.get_import_fields():
-            try:
-                self.import_field(field, instance, row, **kwargs)
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    exc.update_error_dict(errors)
-                else:
-                    errors.setdefault(field.column_name, []).extend(exc.messages)
-            except ValueError as exc:
-                errors.setdefault(field.column_name, []).append(str(exc))
-        if errors:
-            raise ValidationError(errors)

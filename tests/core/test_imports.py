@@ -84,6 +84,14 @@ def test_any_invalid_row_means_nothing_is_written_and_every_error_is_reported(ma
     assert AuditEvent.objects.filter(action="import.failed", actor=manager).exists()
 
 
+def test_a_word_in_a_number_column_is_reported_with_its_column_and_value(manager):
+    job = upload(manager, "code,legal_name,category,payment_terms_days\nACME-01,Acme Ltd,goods,thirty\n")
+
+    assert job.status == ImportJob.Status.FAILED
+    lines = job.error_report.open("rb").read().decode().splitlines()
+    assert lines[1:] == ["2,payment_terms_days,thirty,'thirty' is not a number."]
+
+
 def test_a_confirmed_job_cannot_be_confirmed_twice_and_failed_ones_never(manager):
     job = upload(manager, BAD)
     with pytest.raises(TransitionNotAllowed):

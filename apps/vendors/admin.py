@@ -83,11 +83,13 @@ class ReviewDueFilter(admin.SimpleListFilter):
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("due", "review due")]
+        return [("due", "review due"), ("mine", "review due, mine or unassigned")]
 
     def queryset(self, request, queryset):
-        if self.value() == "due":
-            return queryset.filter(pk__in=selectors.vendors_review_due(today=timezone.localdate()).values("pk"))
+        if self.value() in ("due", "mine"):
+            mine = request.user if self.value() == "mine" else None
+            due = selectors.vendors_review_due(today=timezone.localdate(), for_user=mine)
+            return queryset.filter(pk__in=due.values("pk"))
         return queryset
 
 

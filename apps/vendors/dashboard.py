@@ -11,7 +11,7 @@ LEADERS = 3
 
 
 def _reviews_due(*, user, today) -> int:
-    return selectors.vendors_review_due(today=today).count()
+    return selectors.vendors_review_due(today=today, for_user=user).count()
 
 
 def _overdue_action_items(*, user, today) -> int:
@@ -24,7 +24,7 @@ QUEUES = [
         label="Vendor reviews due",
         permissions=("vendors.view_vendor", "vendors.add_performancereview"),
         count=_reviews_due,
-        url=lambda user: changelist_url("admin:vendors_vendor_changelist", review="due"),
+        url=lambda user: changelist_url("admin:vendors_vendor_changelist", review="mine"),
     ),
     WorkQueue(
         key="vendors.overdue_action_items",

@@ -2,14 +2,13 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 
 from apps.core import roles
 from apps.core.reminders import Reminder
-from apps.vendors.models import ReviewActionItem, Vendor, VendorContract
+from apps.vendors import selectors
+from apps.vendors.models import ReviewActionItem, VendorContract
 
 
 def _vendor_managers() -> list[int]:
@@ -25,10 +24,7 @@ class ReviewsDue:
     label = "Vendor reviews due"
 
     def collect(self, *, today):
-        cutoff = today - timedelta(days=settings.VENDOR_REVIEW_INTERVAL_DAYS)
-        due = Vendor.objects.filter(status=Vendor.Status.ACTIVE).filter(
-            Q(latest_review_end__lt=cutoff) | Q(latest_review_end__isnull=True, created_at__date__lt=cutoff)
-        )
+        due = selectors.vendors_review_due(today=today)
         fallback = None
         for vendor in due.only("pk", "code", "legal_name", "manager_id", "latest_review_end").iterator():
             if vendor.manager_id:

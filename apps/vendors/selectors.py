@@ -37,14 +37,19 @@ def vendor_ranking():
     return Vendor.objects.select_related("manager").order_by(F("latest_score").desc(nulls_last=True), "code")
 
 
-def vendors_review_due(*, today):
-    """Active vendors whose latest review ended more than the review interval ago (or never reviewed since then)."""
+def vendors_review_due(*, today, for_user=None):
+    """Active vendors whose latest review ended more than the review interval ago (or never reviewed since
+    then). ``for_user``: those the person reviews, i.e. the vendors they manage and those with no manager
+    (every vendor manager is reminded of those)."""
     from datetime import timedelta
 
     from django.conf import settings
     from django.db.models import Q
 
     cutoff = today - timedelta(days=settings.VENDOR_REVIEW_INTERVAL_DAYS)
-    return Vendor.objects.filter(status=Vendor.Status.ACTIVE).filter(
+    due = Vendor.objects.filter(status=Vendor.Status.ACTIVE).filter(
         Q(latest_review_end__lt=cutoff) | Q(latest_review_end__isnull=True, created_at__date__lt=cutoff)
     )
+    if for_user is not None:
+        due = due.filter(Q(manager=for_user) | Q(manager__isnull=True))
+    return due

@@ -65,6 +65,20 @@ def test_reviews_due_count_what_the_vendor_list_shows(client, make_user):
     assert {vendor.code for vendor in listed} == {"V-OLD", "V-NEVER"}
 
 
+def test_reviews_due_are_those_of_my_vendors_and_unassigned_ones(client, make_user):
+    manager, colleague = make_user("vendor_manager"), make_user("vendor_manager")
+    due = timezone.localdate() - timedelta(days=200)
+    VendorFactory(code="V-MINE", manager=manager, latest_review_end=due)
+    VendorFactory(code="V-THEIRS", manager=colleague, latest_review_end=due)
+    VendorFactory(code="V-NOBODY", latest_review_end=due)
+
+    work = _work(client, manager)
+
+    assert work["vendors.reviews_due"]["count"] == 2
+    listed = client.get(work["vendors.reviews_due"]["url"]).context["cl"].result_list
+    assert {vendor.code for vendor in listed} == {"V-MINE", "V-NOBODY"}
+
+
 def test_my_overdue_action_items(client, make_user):
     manager, colleague = make_user("vendor_manager"), make_user("vendor_manager")
     review = ReviewFactory()

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -445,6 +445,9 @@ class ImportJobAdmin(admin.ModelAdmin):
             )
         except (TransitionNotAllowed, PermissionDenied) as exc:
             self.message_user(request, f"Not confirmed: {exc}", messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, f"Not confirmed: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:core_importjob_changelist"))
         return HttpResponseRedirect(reverse("admin:core_importjob_change", args=[job_id]))
 
     def error_report_view(self, request, job_id):
@@ -538,8 +541,6 @@ class ExportJobAdmin(admin.ModelAdmin):
 @admin.action(description="Build evidence pack", permissions=["evidence_pack"])
 def build_evidence_pack(modeladmin, request, queryset):
     """An evidence pack of the ticked records (or, with "select all", the whole filtered list), built by the worker."""
-    from django.core.exceptions import ValidationError
-
     from apps.core.services.evidence import evidence_pack_request
 
     try:

@@ -337,3 +337,12 @@ def test_bulk_progress_is_reported_at_most_every_thousand_rows(settings):
         seen.append(cache.get(progress_key(987654)))
     assert seen == [None, None, 1000, 1000, 1000, 2600, 2600]
     cache.delete(progress_key(987654))
+
+
+def test_confirming_an_import_job_that_does_not_exist_is_a_clear_message(client, manager):
+    client.force_login(manager)
+
+    response = client.post(reverse("admin:core_importjob_confirm", args=[987654]), follow=True)
+
+    assert response.status_code == 200
+    assert "Not confirmed: There is no such import job." in response.content.decode()

@@ -183,3 +183,44 @@ def test_kpis_without_data_propose_nothing(make_user):
     vendor = VendorFactory()
     assert kpis.on_time_delivery(vendor_id=vendor.pk, start=date(2026, 1, 1), end=date(2026, 12, 31)) is None
     assert kpis.invoice_accuracy(vendor_id=vendor.pk, start=date(2026, 1, 1), end=date(2026, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    "situation", ["ready", "entered by me", "submitted by me", "first approval mine", "I changed the bank details"]
+)
+def test_awaiting_my_approval_lists_exactly_what_the_approve_service_would_let_me_approve(
+    submitted, po_line, approver, settings, situation
+):
+    from django.core.exceptions import PermissionDenied
+    from django.db import transaction
+    from django.utils import timezone
+
+    from apps.invoices import selectors, services
+    from apps.invoices.models import Invoice
+    from apps.vendors.models import Vendor
+
+    settings.INVOICE_SECOND_APPROVAL_THRESHOLD = "1.00"  # every invoice needs two approvals
+    invoice = submitted(po_line)
+    change = {
+        "ready": {},
+        "entered by me": {"created_by": approver},
+        "submitted by me": {"submitted_by": approver},
+        "first approval mine": {"approved_by": approver},
+    }.get(situation)
+    if change is None:
+        Vendor.objects.filter(pk=invoice.vendor_id).update(
+            bank_details_changed_by=approver, bank_details_changed_at=timezone.now()
+        )
+    else:
+        Invoice.objects.filter(pk=invoice.pk).update(**change)
+
+    listed = selectors.invoices_awaiting_approval_by(approver).filter(pk=invoice.pk).exists()
+    with transaction.atomic():
+        try:
+            services.invoice_approve(invoice_id=invoice.pk, actor=approver)
+            allowed = True
+        except PermissionDenied:
+            allowed = False
+        transaction.set_rollback(True)
+
+    assert listed == allowed == (situation == "ready")

@@ -71,7 +71,9 @@ def import_job_create(*, actor, target: str, uploaded_file, dry_run: bool = True
 @transaction.atomic
 def import_job_confirm(*, job_id: int, actor) -> ImportJob:
     """Run a successful dry run for real; the worker validates every row again."""
-    job = ImportJob.objects.select_for_update().get(pk=job_id)
+    job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        raise ValidationError({"job": "There is no such import job."})
     _target_for(actor, job.target)
     if job.created_by_id != actor.pk:
         raise PermissionDenied("Only the person who uploaded the file can confirm its import.")

@@ -15,7 +15,6 @@ The goal: the export at >= 40% of COPY's rows per second, with peak memory under
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -141,7 +140,9 @@ def measure_stream(rows: int) -> dict:
 def child(kind: str, rows: int, url: str):
     setup_django(url)
     result = measure_copy(rows) if kind == "copy" else measure_stream(rows)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from peak_memory import peak_rss_mb
+
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

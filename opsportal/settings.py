@@ -135,7 +135,8 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend's rules; loads a request's user with their permissions and unread count in one query.
+    "apps.core.auth_backends.PortalModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -154,6 +155,9 @@ AXES_LOCKOUT_CALLABLE = "apps.core.views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
+# Sessions are read from the cache (CACHE_URL) and written through to the database: no session query
+# on a page load while the session is cached.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -261,7 +265,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.api.filter_backends.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -317,6 +321,8 @@ IMPORT_PROGRESS_EVERY = 1000  # rows between progress updates
 
 # Exports: above this many rows an export becomes an export job the worker writes (a link when ready).
 EXPORT_ASYNC_THRESHOLD_ROWS = env.int("EXPORT_ASYNC_THRESHOLD_ROWS", default=50_000)
+# Export files (large exports, evidence packs) are deleted this many days after they were written.
+EXPORT_FILE_RETENTION_DAYS = env.int("EXPORT_FILE_RETENTION_DAYS", default=7)
 
 # --- Cache ------------------------------------------------------------------------------------
 

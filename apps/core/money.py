@@ -6,6 +6,7 @@ turns user input into a rounded ``Decimal`` and refuses floats, whose binary fra
 silently change amounts.
 """
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -85,6 +86,7 @@ def to_money(value) -> Decimal:
     return amount
 
 
+@functools.lru_cache(maxsize=256)  # a valid code is remembered (bulk imports check one per row); errors are not
 def validate_currency(code: str) -> None:
     currency_format(code)
     if code not in CURRENCIES:

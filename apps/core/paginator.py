@@ -15,7 +15,7 @@ from datetime import date
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -81,8 +81,18 @@ class EstimatedDatesQuerySetMixin:
     def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
         return self._periods(field_name, kind, order, aware=True)
 
+    def aggregate(self, *args, **kwargs):
+        """MIN/MAX bounds are read once per queryset: the drill-down asks for them, then for the periods."""
+        key = _bounds_key(args, kwargs)
+        if key is None:
+            return super().aggregate(*args, **kwargs)
+        known = self.__dict__.setdefault("_known_bounds", {})
+        if key not in known:
+            known[key] = super().aggregate(**kwargs)
+        return dict(known[key])
+
     def _periods(self, field_name, kind, order, *, aware):
-        bounds = self.order_by().aggregate(first=Min(field_name), last=Max(field_name))
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
         first, last = bounds["first"], bounds["last"]
         if first is None or last is None:
             return []
@@ -91,6 +101,21 @@ class EstimatedDatesQuerySetMixin:
         first, last = _as_date(first), _as_date(last)
         periods = list(_periods_between(first, last, kind))
         return periods[::-1] if order == "DESC" else periods
+
+
+def _bounds_key(args, kwargs):
+    """A key for an aggregate made only of plain MIN/MAX of columns (no filter), else None."""
+    if args or not kwargs:
+        return None
+    key = []
+    for alias, expression in sorted(kwargs.items()):
+        if type(expression) not in (Min, Max) or expression.filter is not None:
+            return None
+        sources = [source for source in expression.get_source_expressions() if source is not None]
+        if len(sources) != 1 or type(sources[0]) is not F:
+            return None
+        key.append((alias, type(expression).__name__, sources[0].name))
+    return tuple(key)
 
 
 def _as_date(value) -> date:

@@ -77,4 +77,13 @@ def connect() -> None:
             description="Gathers what is due for each person into one e-mail and in-app digest a day.",
         )
     )
+    register(
+        DefaultSchedule(
+            name="Daily export file expiry",
+            task="apps.core.tasks.expire_export_files",
+            crontab={"minute": "30", "hour": "2"},
+            description="Deletes export and evidence pack files older than EXPORT_FILE_RETENTION_DAYS; "
+            "their jobs stay, marked expired.",
+        )
+    )
     post_migrate.connect(_install_after_migrate, dispatch_uid="opsportal_install_default_schedules")

@@ -54,6 +54,14 @@ def run_export_job(job_id: int) -> str | None:
 
 
 @shared_task
+def expire_export_files() -> int:
+    """Daily: delete the files of export jobs older than EXPORT_FILE_RETENTION_DAYS and mark them expired."""
+    from apps.core.services.exports import export_files_expire
+
+    return export_files_expire()
+
+
+@shared_task
 def refresh_dashboard(day: str | None = None) -> int:
     """Recompute the dashboard's KPI panels for every period into the cache. Safe to run twice."""
     from datetime import date

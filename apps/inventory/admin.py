@@ -257,7 +257,10 @@ class LedgerEntryAdmin(LargeTableAdminMixin, PortalExportMixin, admin.ModelAdmin
     autocomplete_fields = ["item", "location"]
 
     def get_queryset(self, request):
-        qs = selectors.ledger_for(user=request.user)
+        # Only the related rows the list and its export show: not each entry's warehouse and count line.
+        qs = (
+            selectors.ledger_for(user=request.user).select_related(None).select_related("item", "location", "posted_by")
+        )
         for key in ("item__id__exact", "location__id__exact"):
             if request.GET.get(key, "").isdigit():
                 qs = qs.filter(**{key.replace("__exact", ""): int(request.GET[key])})

@@ -70,7 +70,7 @@ class CurrencyFilter(admin.SimpleListFilter):
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
-        used = set(Vendor.objects.values_list("default_currency", flat=True).distinct())
+        used = set(Vendor.objects.order_by().values_list("default_currency", flat=True).distinct())
         return [(code, code) for code in CURRENCIES if code in used or code == self.value()]
 
     def queryset(self, request, queryset):

@@ -9,31 +9,26 @@ reported (row, column, value, message); the rows are written all or nothing in o
 at all in a dry run.
 
 Invoices take the fast path: the rules of ``apps.invoices.services`` are applied as validation functions
-(header, lines, totals, defaults, what an import may change) and the rows are written with
-``bulk_create`` / ``bulk_update``, their change log entries in bulk, with the importing user and the job.
+(header, lines, totals, defaults, what an import may change) and the rows are written in bulk
+(``apps.core.bulk``: COPY, their change log entries with the importing user and the job). A batch is
+written by a background writer on the same connection while the next one is read and built, its foreign
+keys checked as it is written; the planner's estimate of the invoice table is kept up with as it fills.
 Purchase orders, receipts and payments are fewer and go through their service functions one record at a
 time (locks, balances and rules as in the admin), inside the same all-or-nothing transaction.
 """
 
-import copy
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal
 
-from auditlog.cid import get_cid
-from auditlog.diff import model_instance_diff
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import JSONField, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import cached_property
-from psycopg.types.json import Jsonb
 
-from apps.core import imports
+from apps.core import bulk, imports
 from apps.core.exceptions import TransitionNotAllowed
 from apps.invoices import services
 from apps.invoices.models import GoodsReceipt, Invoice, InvoiceLine, Payment, PurchaseOrder, PurchaseOrderLine
@@ -157,116 +152,6 @@ def _messages(exc: Exception) -> list[tuple[str, str]]:
     return [("", str(exc))]
 
 
-# --- Audit trail in bulk --------------------------------------------------------------------------
-
-
-class ChangeLog:
-    """Change log entries written in bulk, as django-auditlog writes them one by one on save."""
-
-    def __init__(self, job):
-        self.actor = job.created_by
-        self.extra = {"path": "import", "import_job": job.pk}
-        self.cid = get_cid()
-        self.entries: list[LogEntry] = []
-        self.actor_id = getattr(self.actor, "pk", None)
-        self.actor_email = getattr(self.actor, "email", None) or None
-        self.now = timezone.now()
-        self.content_types: dict[type, int] = {}
-
-    def _content_type_id(self, model) -> int:
-        if model not in self.content_types:
-            self.content_types[model] = ContentType.objects.get_for_model(model).pk
-        return self.content_types[model]
-
-    def add(self, action, old, new) -> None:
-        instance = new if new is not None else old
-        changes = self._created(new) if action == LogEntry.Action.CREATE else model_instance_diff(old, new)
-        if not changes and action == LogEntry.Action.UPDATE:
-            return
-        entry = LogEntry.__new__(LogEntry)  # the fields are all set here: no model __init__ per entry
-        entry.__dict__.update(
-            self._defaults,
-            content_type_id=self._content_type_id(type(instance)),
-            object_pk=str(instance.pk),
-            object_id=instance.pk,
-            object_repr=str(instance),
-            action=action,
-            changes=changes,
-            actor_id=self.actor_id,
-            actor_email=self.actor_email,
-            cid=self.cid,
-            additional_data=self.extra,
-            timestamp=self.now,
-        )
-        self.entries.append(entry)
-
-    @cached_property
-    def _defaults(self) -> dict:
-        blank = LogEntry()
-        return {f.attname: getattr(blank, f.attname) for f in LogEntry._meta.concrete_fields} | {"_state": blank._state}
-
-    _fields: dict = {}
-
-    @classmethod
-    def _created(cls, instance) -> dict:
-        """A new record's values as django-auditlog records a creation: ``{field: ["None", value]}``."""
-        model = type(instance)
-        if model not in cls._fields:
-            cls._fields[model] = [(f.name, f.attname) for f in model._meta.concrete_fields]
-        changes = {}
-        for name, attname in cls._fields[model]:
-            value = getattr(instance, attname)
-            if value is not None and value != "":
-                changes[name] = ["None", str(value)]
-        return changes
-
-    def write(self) -> None:
-        for entry in self.entries:
-            entry._state = copy.copy(entry._state)
-        bulk_insert(LogEntry, self.entries)
-        self.entries = []
-
-
-def bulk_insert(model, objects: list) -> None:
-    """``bulk_create``, through COPY on PostgreSQL: ids are drawn from the table's sequence first.
-
-    No signals are sent either way; the callers write the change log entries themselves.
-    """
-    if not objects:
-        return
-    database = connections[DEFAULT_DB_ALIAS]
-    if database.vendor != "postgresql":
-        model.objects.bulk_create(objects, batch_size=BATCH_ROWS)
-        return
-    table = model._meta.db_table
-    fields = list(model._meta.concrete_fields)
-    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    json_attnames = {f.attname for f in fields if isinstance(f, JSONField)}
-    now = timezone.now()
-    with database.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, model._meta.pk.column, len(objects)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        columns = ", ".join(database.ops.quote_name(f.column) for f in fields)
-        attnames = [f.attname for f in fields]
-        json_positions = [index for index, name in enumerate(attnames) if name in json_attnames]
-        with cursor.cursor.copy(f"COPY {database.ops.quote_name(table)} ({columns}) FROM STDIN") as copier:
-            for instance, pk in zip(objects, ids, strict=True):
-                instance.pk = pk
-                for f in stamped:
-                    if getattr(f, "auto_now", False) or getattr(instance, f.attname) is None:
-                        setattr(instance, f.attname, now)
-                values = instance.__dict__
-                row = [values[name] for name in attnames]
-                for index in json_positions:
-                    row[index] = Jsonb(row[index])
-                copier.write_row(row)
-                instance._state.adding = False
-                instance._state.db = DEFAULT_DB_ALIAS
-
-
 # --- Invoices: the fast path --------------------------------------------------------------------
 
 INVOICE_HEADER_COLUMNS = ("invoice_date", "due_date", "currency", "purchase_order", "notes")
@@ -306,8 +191,11 @@ class InvoiceRows:
 class InvoiceBatch:
     """Validates and writes batches of invoices; remembers vendors and orders already looked up."""
 
-    def __init__(self, job, result: imports.BulkImportResult, columns: dict[str, int]):
+    def __init__(self, job, result: imports.BulkImportResult, columns: dict[str, int], writer: bulk.BackgroundWriter):
         self.job = job
+        self.writer = writer
+        self.statistics = bulk.TableStatistics(Invoice, "vendor", "number", "status")
+        self.pending: tuple[list, list] | None = None  # a batch built, to be written after the next one's look-ups
         self.actor = job.created_by
         self.result = result
         self.columns = columns
@@ -371,6 +259,8 @@ class InvoiceBatch:
                 continue
             ready.append((group, vendor, order))
         existing = self._existing(ready)
+        # The looking up is done: the previous batch may be written now, beside the building of this one.
+        self._write_pending()
         new, changed = [], []
         for group, vendor, order in ready:
             before = existing.get((vendor.pk, group.number))
@@ -387,11 +277,22 @@ class InvoiceBatch:
                 changed.append((before, invoice, lines))
                 self.result.count("updated", invoice)
         if not self.job.dry_run and not self.result.problems:
-            self._write(new, changed)
+            self.pending = (new, changed)
+
+    def finish(self) -> None:
+        """Write the last batch and wait until everything is written."""
+        self._write_pending()
+        self.writer.wait()
+
+    def _write_pending(self) -> None:
+        if self.pending is not None and not self.result.problems:
+            self._write(*self.pending)
+        self.pending = None
 
     def _existing(self, ready) -> dict:
         if not ready:
             return {}
+        self.statistics.refresh(settle=self.writer.wait)
         vendor_ids = {vendor.pk for _, vendor, _ in ready}
         numbers = {group.number for group, _, _ in ready}
         found = {
@@ -399,6 +300,7 @@ class InvoiceBatch:
             for invoice in Invoice.objects.filter(vendor_id__in=vendor_ids, number__in=numbers)
             .exclude(status=Invoice.Status.CANCELLED)
             .select_related("purchase_order")
+            .order_by()
         }
         lines: dict[int, list] = {invoice.pk: [] for invoice in found.values()}
         if lines:
@@ -414,18 +316,27 @@ class InvoiceBatch:
             invoice = Invoice(**{f.attname: getattr(before, f.attname) for f in Invoice._meta.concrete_fields})
             invoice._state.adding = False
             invoice.purchase_order = before.purchase_order  # loaded with it: no query per invoice
+            invoice.vendor = vendor
+            invoice.updated_by = self.actor
+            if "purchase_order" in self.columns:
+                invoice.purchase_order = order
             date_changed = header["invoice_date"] != before.invoice_date
         else:
-            invoice = Invoice(number=group.number, status=Invoice.Status.DRAFT, created_by=self.actor)
+            invoice = bulk.new_instance(
+                Invoice,
+                number=group.number,
+                status=Invoice.Status.DRAFT,
+                vendor=vendor,
+                purchase_order=order,
+                created_by=self.actor,
+                updated_by=self.actor,
+            )
             date_changed = True
-        invoice.vendor = vendor
         invoice.invoice_date = header["invoice_date"]
         if header["due_date"]:
             invoice.due_date = header["due_date"]
         elif date_changed:
             invoice.due_date = services.invoice_default_due_date(vendor, header["invoice_date"])
-        if "purchase_order" in self.columns or before is None:
-            invoice.purchase_order = order
         if header["currency"]:
             invoice.currency = header["currency"].upper()
         elif before is None or "currency" in self.columns:
@@ -433,7 +344,6 @@ class InvoiceBatch:
         if "notes" in self.columns or before is None:
             invoice.notes = header["notes"]
         invoice.tax = sum((line["tax"] for line in group.lines), ZERO)
-        invoice.updated_by = self.actor
         errors = services.invoice_header_errors(invoice)
         for name, message in errors.items():
             column = INVOICE_FIELD_COLUMNS.get(name, name)
@@ -467,57 +377,67 @@ class InvoiceBatch:
         return old == [(line.description, line.quantity, line.unit_price, None) for line in lines]
 
     def _write(self, new, changed) -> None:
-        log = ChangeLog(self.job)
-        now = timezone.now()
-        invoices = [invoice for invoice, _ in new]
-        bulk_insert(Invoice, invoices)
-        for before, invoice, _ in changed:
-            invoice.updated_at = now
-            log.add(LogEntry.Action.UPDATE, before, invoice)
+        """Changed invoices are written here (the ORM); new ones and all the lines by the background writer."""
+        log = bulk.ChangeLog(actor=self.actor, additional_data={"path": "import", "import_job": self.job.pk})
+        log.prepare(Invoice, InvoiceLine)
         if changed:
+            now = timezone.now()
+            for before, invoice, _ in changed:
+                invoice.updated_at = now
+                log.updated(before, invoice)
             Invoice.objects.bulk_update([invoice for _, invoice, _ in changed], INVOICE_UPDATE_FIELDS)
             gone = [line for before, _, _ in changed for line in before.imported_lines]
             for line in gone:
-                log.add(LogEntry.Action.DELETE, line, None)
+                log.deleted(line)
             InvoiceLine.objects.filter(pk__in=[line.pk for line in gone])._raw_delete(InvoiceLine.objects.db)
-        for invoice in invoices:
-            log.add(LogEntry.Action.CREATE, None, invoice)
-        all_lines = []
-        for invoice, lines in [*new, *((invoice, lines) for _, invoice, lines in changed)]:
-            for line in lines:
-                line.invoice = invoice
-                all_lines.append(line)
-        bulk_insert(InvoiceLine, all_lines)
-        for line in all_lines:
-            log.add(LogEntry.Action.CREATE, None, line)
-        log.write()
+        self.writer.submit(_write_new_rows, new, changed, log)
+        self.statistics.added(len(new))
 
     def _problem(self, group: InvoiceRows, column: str, value, message: str) -> None:
         self.result.problem(group.first_row, column, value, message)
 
 
+def _write_new_rows(raw, new, changed, log: bulk.ChangeLog) -> None:
+    """The new invoices, the lines of new and changed ones, and the change log, on the connection ``raw``."""
+    invoices = [invoice for invoice, _ in new]
+    bulk.bulk_insert(Invoice, invoices, raw=raw)
+    log.created_rows(Invoice, invoices)
+    all_lines = []
+    for invoice, lines in [*new, *((invoice, lines) for _, invoice, lines in changed)]:
+        for line in lines:
+            line.invoice_id = invoice.pk
+            line._state.fields_cache["invoice"] = invoice
+            all_lines.append(line)
+    bulk.bulk_insert(InvoiceLine, all_lines, raw=raw)
+    log.created_rows(InvoiceLine, all_lines)
+    log.write(raw)
+
+
 LINE_KEYS = ("description", "quantity", "unit_price")
+
+
+INVOICE_ROW_READERS = (
+    ("vendor", Row.text, {"required": "Give the vendor's code or legal name."}),
+    ("invoice_number", Row.text, {"required": "Give the vendor's invoice number."}),
+    ("invoice_date", Row.date, {"required": "Give the invoice date."}),
+    ("due_date", Row.date, {}),
+    ("currency", Row.text, {}),
+    ("purchase_order", Row.text, {}),
+    ("notes", Row.text, {}),
+    ("description", Row.text, {}),
+    ("quantity", Row.quantity, {"default": Decimal("1.000")}),
+    ("unit_price", Row.money, {}),
+    ("line_amount", Row.money, {}),
+    ("tax", Row.money, {"default": ZERO}),
+)
 
 
 def _invoice_row(row: Row, result: imports.BulkImportResult):
     """The invoice key, header and line of one row; every bad value is a problem and the row is left out."""
     values, problems = {}, []
-    for column, read in (
-        ("vendor", lambda: row.text("vendor", required="Give the vendor's code or legal name.")),
-        ("invoice_number", lambda: row.text("invoice_number", required="Give the vendor's invoice number.")),
-        ("invoice_date", lambda: row.date("invoice_date", required="Give the invoice date.")),
-        ("due_date", lambda: row.date("due_date")),
-        ("currency", lambda: row.text("currency")),
-        ("purchase_order", lambda: row.text("purchase_order")),
-        ("notes", lambda: row.text("notes")),
-        ("description", lambda: row.text("description")),
-        ("quantity", lambda: row.quantity("quantity", default=Decimal("1.000"))),
-        ("unit_price", lambda: row.money("unit_price")),
-        ("line_amount", lambda: row.money("line_amount")),
-        ("tax", lambda: row.money("tax", default=ZERO)),
-    ):
+    for column, read, options in INVOICE_ROW_READERS:
         try:
-            values[column] = read()
+            values[column] = read(row, column, **options)
         except RowProblem as problem:
             problems.append(problem)
     if values.get("unit_price") is None and "unit_price" in values and "line_amount" in values:
@@ -541,12 +461,12 @@ def import_invoices(*, job, table: imports.TableStream, progress) -> imports.Bul
     if "unit_price" not in columns and "line_amount" not in columns:
         raise imports.ImportFileError("Missing column: unit_price (or line_amount).")
     result = imports.BulkImportResult(unit="invoices")
-    batch = InvoiceBatch(job, result, columns)
     seen: dict[tuple[str, str], int] = {}
     groups: list[InvoiceRows] = []
     rows_in_batch = 0
     current: InvoiceRows | None = None
-    with transaction.atomic():
+    with transaction.atomic(), bulk.constraints_checked_at_once(), bulk.BackgroundWriter() as writer:
+        batch = InvoiceBatch(job, result, columns, writer)
         for number, values in table.rows:
             result.rows += 1
             row = Row(number, values, columns)
@@ -592,6 +512,7 @@ def import_invoices(*, job, table: imports.TableStream, progress) -> imports.Bul
                 current.lines.append({"row": number, **{k: parsed[k] for k in (*LINE_KEYS, "tax")}})
         if groups:
             batch.process(groups)
+        batch.finish()
         progress(result.rows)
         if result.problems or job.dry_run:
             transaction.set_rollback(True)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, bulk
 from apps.core.exceptions import TransitionNotAllowed
 from apps.core.money import to_money, validate_currency
 from apps.core.permissions import require_perm
@@ -256,7 +256,8 @@ def _build_lines(lines: list[dict], order: PurchaseOrder | None) -> list[Invoice
         if not description:
             raise ValidationError({"lines": f"Line {index}: give a description."})
         built.append(
-            InvoiceLine(
+            bulk.new_instance(
+                InvoiceLine,
                 line_number=index,
                 po_line=po_line,
                 description=description[:255],

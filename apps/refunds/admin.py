@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.core.admin import EvidencePackActionMixin, ImportJobLinkMixin, LargeTableAdminMixin, PortalExportMixin
 from apps.core.admin_actions import transition_action
+from apps.core.admin_list import admin_change_url
 from apps.core.exceptions import TransitionNotAllowed
 from apps.refunds import hooks, selectors, services
 from apps.refunds.filters import open_in_bucket, over_sla_condition
@@ -607,7 +608,7 @@ class RefundCaseAdmin(
 
     @admin.display(description="order", ordering="order__reference")
     def order_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:refunds_order_change", args=[obj.order_id]), obj.order)
+        return format_html('<a href="{}">{}</a>', admin_change_url("refunds", "order", obj.order_id), obj.order)
 
     @admin.display(description="customer")
     def masked_customer(self, obj):

@@ -307,6 +307,120 @@ def test_a_small_admin_export_downloads_at_once_and_is_audited(client, make_user
     assert exported_events().get().data["sha256"] == hashlib.sha256(response.content).hexdigest()
 
 
+# --- Fields ticked on the admin's export form ---------------------------------------------------------
+
+TICKED = ["status", "legal_name", "code"]  # in another order than the resource's: the file keeps the resource's
+TICKED_HEADERS = ["code", "legal_name", "status"]
+
+
+def admin_export_ticking(client, url, names, fmt="0"):
+    """Post the admin's export form with only ``names`` ticked, by the form's own field names."""
+    from django import forms
+
+    form = client.get(url).context["form"]
+    boxes = {name for name, field in form.fields.items() if isinstance(field, forms.BooleanField)}
+    ticked = {f"vendorresource_{name}": "on" for name in names}
+    assert set(ticked) <= boxes, "the form names its boxes <resource>_<field>"
+    return client.post(url, {"format": fmt, "resource": "0", **ticked})
+
+
+@pytest.fixture
+def ticked_vendors():
+    VendorFactory(code="T-1", legal_name="=Tick one", bank_name="Hidden Bank")
+    VendorFactory(code="T-2", legal_name="Tick two", bank_name="Hidden Bank")
+
+
+def test_a_small_admin_export_has_only_the_ticked_fields_in_the_resources_order(client, make_user, ticked_vendors):
+    client.force_login(make_user("auditor"))
+
+    response = admin_export_ticking(client, "/admin/vendors/vendor/export/?q=T-", TICKED)
+
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert rows[0] == TICKED_HEADERS
+    assert sorted(rows[1:]) == [["T-1", "'=Tick one", "active"], ["T-2", "Tick two", "active"]]
+    assert b"Hidden Bank" not in response.content
+    event = exported_events().get()
+    assert event.data["columns"] == TICKED_HEADERS
+
+
+def test_an_admin_export_job_writes_only_the_ticked_fields(client, make_user, settings, ticked_vendors):
+    client.force_login(make_user("auditor"))
+    small = admin_export_ticking(client, "/admin/vendors/vendor/export/?q=T-", TICKED)
+    settings.EXPORT_ASYNC_THRESHOLD_ROWS = 1
+
+    response = admin_export_ticking(client, "/admin/vendors/vendor/export/?q=T-", TICKED)
+
+    job = ExportJob.objects.get()
+    assert response.status_code == 302
+    assert job.source["fields"] == TICKED_HEADERS and job.source["resource"] == 0
+    queued = AuditEvent.objects.get(action="export.queued")
+    assert queued.data["columns"] == TICKED_HEADERS
+    export_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.SUCCEEDED, job.message
+    content = job.file.read().decode()
+    assert "Hidden Bank" not in content
+    by_worker = list(csv.reader(io.StringIO(content, newline="")))
+    at_once = list(csv.reader(io.StringIO(small.content.decode("utf-8-sig"), newline="")))
+    assert by_worker[0] == at_once[0] == TICKED_HEADERS
+    assert sorted(by_worker[1:]) == sorted(at_once[1:])
+    assert exported_events().last().data["columns"] == TICKED_HEADERS
+    page = client.get(f"/admin/core/exportjob/{job.pk}/change/")
+    assert b"code, legal_name, status" in page.content
+
+
+def test_an_admin_xlsx_export_job_writes_only_the_ticked_fields(client, make_user, settings, ticked_vendors):
+    client.force_login(make_user("auditor"))
+    settings.EXPORT_ASYNC_THRESHOLD_ROWS = 1
+
+    admin_export_ticking(client, "/admin/vendors/vendor/export/?q=T-", ["legal_name"], fmt="1")
+
+    job = ExportJob.objects.get()
+    export_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.file_format) == (ExportJob.Status.SUCCEEDED, "xlsx")
+    sheet = load_workbook(io.BytesIO(job.file.read())).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["legal_name"] and sorted(rows[1:]) == [["'=Tick one"], ["Tick two"]]
+
+
+def test_an_admin_export_with_every_field_ticked_keeps_every_column(client, make_user, settings, ticked_vendors):
+    client.force_login(make_user("auditor"))
+    settings.EXPORT_ASYNC_THRESHOLD_ROWS = 1
+
+    admin_export(client, "/admin/vendors/vendor/export/?q=T-")
+
+    job = ExportJob.objects.get()
+    export_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    headers = next(csv.reader(io.StringIO(job.file.read().decode())))
+    assert headers[:3] == ["code", "legal_name", "tax_id"] and "bank_name" in headers
+
+
+def test_an_export_job_refuses_fields_its_resource_no_longer_has(make_user, settings, ticked_vendors):
+    from django.test import RequestFactory
+
+    from apps.core.services.exports import admin_source, export_job_create
+
+    settings.EXPORT_ASYNC_THRESHOLD_ROWS = 0
+    auditor = make_user("auditor")
+    request = RequestFactory().get("/admin/vendors/vendor/export/")
+    request.user = auditor
+    model_admin = next(ma for model, ma in admin.site._registry.items() if model is Vendor)
+    job = export_job_create(
+        actor=auditor,
+        target="vendors.vendor",
+        file_format="csv",
+        source=admin_source(model_admin, request, fields=["code", "gone"]),
+    )
+
+    export_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and "gone" in job.message and not job.file
+
+
 # --- Every path that lets records out needs export_records ------------------------------------------
 
 

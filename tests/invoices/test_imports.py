@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
+from apps.core import bulk
 from apps.core.models import ImportJob
 from apps.core.services.imports import import_job_confirm, import_job_create, import_job_run
+from apps.invoices import imports as invoice_imports
 from apps.invoices import services
 from apps.invoices.models import Invoice, InvoiceLine
 from tests.invoices.factories import PurchaseOrderFactory
@@ -263,6 +266,21 @@ def test_queries_per_batch_do_not_grow_with_the_batch(associate, acme, beta, dja
     with django_assert_max_num_queries(len(small_run.captured_queries) + 4):  # + update, delete of old lines
         job = upload(associate, changed)
     assert job.summary["updated"] == 450
+
+
+@pytest.mark.postgres  # the planner's statistics are PostgreSQL's
+def test_a_long_import_into_a_small_table_keeps_the_planners_estimate_current(associate, acme, monkeypatch):
+    """Each batch looks up the invoices already entered: believing the table still small, the planner would
+    answer with a full scan per batch, each longer than the last."""
+    monkeypatch.setattr(invoice_imports, "BATCH_ROWS", 50)
+    monkeypatch.setattr(bulk.TableStatistics, "MIN_ROWS", 50)
+    rows = "".join(f"ACME-01,P-{n},2026-10-01,,Item,1,1.00,0\n" for n in range(300))
+    job = upload(associate, HEADER + rows)
+    assert job.summary["new"] == 300
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'invoices_invoice'::regclass")
+        estimate = cursor.fetchone()[0]
+    assert estimate >= 200  # analyzed inside the import, its own rows counted, as the rows added doubled
 
 
 def test_auditors_and_vendor_managers_cannot_import_invoices(make_user):

@@ -64,3 +64,16 @@ def test_refund_aging_is_one_query(many_cases, django_assert_num_queries):
         report = selectors.case_aging(as_of=timezone.localdate())
 
     assert sum(row["count"] for row in report["rows"]) == 25
+
+
+def test_the_order_api_pages_by_cursor_at_constant_queries(api_as, many_cases):
+    client = api_as("associate")
+    client.get("/api/v1/orders/?page_size=5")
+
+    with CaptureQueriesContext(connection) as small:
+        first = client.get("/api/v1/orders/?page_size=5").json()
+    with CaptureQueriesContext(connection) as large:
+        client.get("/api/v1/orders/?page_size=20")
+
+    assert len(small.captured_queries) == len(large.captured_queries)
+    assert "cursor=" in first["next"] and first["count"] >= 25

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
+from apps.core.api.fast import FastRepresentationMixin
 from apps.core.models import AuditEvent, ExportJob, ImportJob, Notification
 
 
@@ -26,7 +27,7 @@ class GroupSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     target_type = serializers.SlugRelatedField(slug_field="model", read_only=True)
 
     class Meta:

@@ -5,11 +5,11 @@ from celery.result import AsyncResult
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -24,7 +24,7 @@ from apps.core.exports import EXPORT_PERMISSION
 from apps.core.filters import AuditEventFilter, ChangeFilter, UserFilter
 from apps.core.models import AuditEvent, ExportJob, ImportJob, Notification
 from apps.core.services.evidence import evidence_pack_request
-from apps.core.services.exports import export_job_download
+from apps.core.services.exports import ExportFileExpired, export_job_download
 from apps.core.services.imports import import_job_confirm, import_job_create
 from apps.core.services.users import user_create, user_update
 
@@ -195,8 +195,18 @@ class CanExport(IsAuthenticated):
         return super().has_permission(request, view) and request.user.has_perm(EXPORT_PERMISSION)
 
 
+class ExportFileGone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This file has expired."
+    default_code = "expired"
+
+
 class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Your export jobs (large exports and evidence packs): status, SHA-256, and the file when ready."""
+    """Your export jobs (large exports and evidence packs): status, SHA-256, and the file when ready.
+
+    Files are deleted ``EXPORT_FILE_RETENTION_DAYS`` after they were written: the job then shows ``expired``
+    and its download answers 410 Gone.
+    """
 
     serializer_class = serializers.ExportJobSerializer
     permission_classes = [CanExport]
@@ -207,10 +217,18 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             return ExportJob.objects.none()
         return ExportJob.objects.filter(created_by=self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): bytes,
+            410: OpenApiResponse(description="The file has expired and was deleted."),
+        }
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        job = export_job_download(job_id=self.get_object().pk, actor=request.user)
+        try:
+            job = export_job_download(job_id=self.get_object().pk, actor=request.user)
+        except ExportFileExpired as exc:
+            raise ExportFileGone(str(exc)) from exc
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
 
 

@@ -7,7 +7,9 @@ class ExportJob(BaseModel):
     """A file a worker builds for one person: a large export of a filtered list, or an auditor's evidence pack.
 
     ``source`` says how the worker finds the rows again (the admin list or API endpoint and its query, or
-    the selected record ids); the finished file's SHA-256 is on the job and on the audit trail.
+    the selected record ids, and the columns ticked on the admin's export form); the finished file's SHA-256
+    is on the job and on the audit trail. The file is deleted ``EXPORT_FILE_RETENTION_DAYS`` after it was
+    written; the job stays, marked expired.
     """
 
     class Kind(models.TextChoices):
@@ -19,6 +21,7 @@ class ExportJob(BaseModel):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RECORDS, db_index=True)
     target = models.CharField(max_length=64, help_text="What is exported, e.g. invoices.invoice")
@@ -32,6 +35,9 @@ class ExportJob(BaseModel):
     message = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the file was deleted after EXPORT_FILE_RETENTION_DAYS."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -43,6 +49,10 @@ class ExportJob(BaseModel):
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.SUCCEEDED and bool(self.file)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.EXPIRED
 
     @property
     def download_name(self) -> str:

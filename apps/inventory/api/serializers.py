@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fast import FastRepresentationMixin
 from apps.core.money import CURRENCY_CHOICES
 from apps.inventory import selectors
 from apps.inventory.models import (
@@ -91,7 +92,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
         ]
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(FastRepresentationMixin, serializers.ModelSerializer):
     sku = serializers.CharField(source="item.sku", read_only=True)
     location_code = serializers.CharField(source="location.code", read_only=True)
     count = serializers.IntegerField(source="count_line.count_id", read_only=True, allow_null=True)

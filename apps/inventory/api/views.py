@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from apps.core.api.fast import ListedPrefetchMixin
 from apps.core.api.pagination import CountedLargeTablePagination
 from apps.core.api.permissions import ModelPermissions
 from apps.core.api.renderers import ExportableListMixin
@@ -117,7 +118,7 @@ class StockLevelViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.stock_levels_for(user=self.request.user).order_by("item__sku", "location__code")
 
 
-class LedgerViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
+class LedgerViewSet(ListedPrefetchMixin, ExportableListMixin, viewsets.ReadOnlyModelViewSet):
     """The stock ledger: every change of quantity and why. Bins you are counting are left out."""
 
     serializer_class = serializers.LedgerEntrySerializer
@@ -125,11 +126,15 @@ class LedgerViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):
     search_fields = ["item__sku", "reference"]
     ordering_fields = ["posted_at", "quantity", "value"]
     pagination_class = CountedLargeTablePagination
+    list_select_related = ("item", "location", "count_line")  # what the list shows; the person by id
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LedgerEntry.objects.none()
-        return selectors.ledger_for(user=self.request.user).order_by("-posted_at", "-id")
+        # The permission check asks for the queryset too: look the person's blind bins up once per request.
+        if "_ledger" not in self.__dict__:
+            self._ledger = selectors.ledger_for(user=self.request.user).order_by("-posted_at", "-id")
+        return self.for_list(self._ledger.all())
 
 
 class ReorderAlertViewSet(ExportableListMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core.api.fast import FastRepresentationMixin
 from apps.core.money import CURRENCIES
 from apps.invoices.models import (
     AgingReportRun,
@@ -45,7 +46,7 @@ class GoodsReceiptSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     match_status = serializers.CharField(read_only=True)
     match_reason = serializers.CharField(read_only=True)
 
@@ -67,7 +68,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         extra_kwargs = {"description": {"required": False}, "po_line": {"required": False}}
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     lines = InvoiceLineSerializer(many=True)
     vendor = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
     currency = serializers.CharField(required=False, allow_blank=True)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import exports
+from apps.core.api.fast import ListedPrefetchMixin, listed
 from apps.core.api.pagination import CountedLargeTablePagination
 from apps.core.api.renderers import ExportableListMixin
 from apps.core.reports import report_download_response
@@ -93,10 +94,12 @@ INVOICE_EXPORT_FIELDS = [
 ]
 
 
-class InvoiceViewSet(ExportableListMixin, *CREATE_ONLY, mixins.UpdateModelMixin):
+class InvoiceViewSet(ListedPrefetchMixin, ExportableListMixin, *CREATE_ONLY, mixins.UpdateModelMixin):
     """Vendor invoices. Transitions are POST actions; a status that does not allow one answers 409."""
 
     queryset = Invoice.objects.select_related("vendor").prefetch_related("lines")
+    list_select_related = ()  # the list shows the vendor's id only
+    list_prefetch = (listed("lines"),)
     serializer_class = serializers.InvoiceSerializer
     filterset_class = InvoiceFilter
     export_columns = exports.model_columns(Invoice, INVOICE_EXPORT_FIELDS)  # ?format=csv straight from the database

@@ -1,8 +1,10 @@
 from decimal import Decimal
 
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fast import FastRepresentationMixin
 from apps.refunds import services
 from apps.refunds.models import (
     CaseApproval,
@@ -59,13 +61,13 @@ class ReasonCodeSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "label", "type", "active"]
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = ["id", "sku", "description", "quantity", "unit_price"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     """An order; customer name and e-mail masked for people without ``view_customer_pii``."""
 
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -96,10 +98,15 @@ class OrderSerializer(serializers.ModelSerializer):
             return str(services.refundable_remaining(obj))
         return str((obj.amount_paid - obj.committed_amount - Decimal(lost)).quantize(Decimal("0.01")))
 
+    @cached_property
+    def sees_pii(self) -> bool:
+        """Asked once per serializer, so once per page of a list."""
+        request = self.context.get("request")
+        return can_see_pii(getattr(request, "user", None))
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        request = self.context.get("request")
-        if not can_see_pii(getattr(request, "user", None)):
+        if not self.sees_pii:
             data["customer_name"] = mask_name(instance.customer_name)
             data["customer_email"] = mask_email(instance.customer_email)
         return data
@@ -133,7 +140,7 @@ class OrderUpdateSerializer(serializers.Serializer):
     amount_paid = serializers.DecimalField(**MONEY, required=False)
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class ApprovalSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -141,7 +148,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
         fields = ["level", "approver", "approved_at", "sop_version"]
 
 
-class PayoutSerializer(serializers.ModelSerializer):
+class PayoutSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     method = choice(Payout.Method.choices, read_only=True)
     currency = CurrencyCodeField(read_only=True)
     paid_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -151,7 +158,7 @@ class PayoutSerializer(serializers.ModelSerializer):
         fields = ["id", "method", "amount", "currency", "paid_at", "paid_by", "idempotency_key"]
 
 
-class ReturnLineSerializer(serializers.ModelSerializer):
+class ReturnLineSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     sku = serializers.CharField(source="order_line.sku", read_only=True)
     condition = choice(ReturnLine.Condition.choices, allow_blank=True, read_only=True)
     disposition = choice(ReturnLine.Disposition.choices, allow_blank=True, read_only=True)
@@ -161,14 +168,14 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         fields = ["id", "order_line", "sku", "quantity", "condition", "disposition", "inspected_at", "stock_posted_at"]
 
 
-class CaseAttachmentSerializer(serializers.ModelSerializer):
+class CaseAttachmentSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = CaseAttachment
         fields = ["id", "file", "description", "created_at"]
         read_only_fields = ["created_at"]
 
 
-class RefundCaseSerializer(serializers.ModelSerializer):
+class RefundCaseSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     order_reference = serializers.CharField(source="order.reference", read_only=True)
     type = choice(RefundCase.Type.choices, read_only=True)
     status = choice(RefundCase.Status.choices, read_only=True)
@@ -228,7 +235,12 @@ class RefundCaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(PayoutSerializer(allow_null=True))
     def get_payout(self, obj):
         payout = getattr(obj, "payout", None) if obj.status in {"processed", "closed"} else None
-        return PayoutSerializer(payout).data if payout is not None else None
+        return self.payout_serializer.to_representation(payout) if payout is not None else None
+
+    @cached_property
+    def payout_serializer(self) -> PayoutSerializer:
+        """One payout serializer for every row of a page."""
+        return PayoutSerializer()
 
 
 class ReturnLineInputSerializer(serializers.Serializer):

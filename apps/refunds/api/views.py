@@ -7,13 +7,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fast import ListedPrefetchMixin, listed
 from apps.core.api.pagination import CountedLargeTablePagination
 from apps.core.api.renderers import ExportableListMixin
 from apps.core.reports import report_download_response
 from apps.refunds import selectors, services
 from apps.refunds.api import serializers
 from apps.refunds.filters import OrderFilter, RefundCaseFilter
-from apps.refunds.models import Channel, ReasonCode, RefundCase, ReportRun
+from apps.refunds.models import CaseApproval, Channel, ReasonCode, RefundCase, ReportRun, ReturnLine
 from apps.refunds.report_kinds import report_kind_key
 
 
@@ -41,6 +42,7 @@ class ReasonCodeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class OrderViewSet(
+    ListedPrefetchMixin,
     ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -51,6 +53,7 @@ class OrderViewSet(
     """Customer orders: what refunds are measured against. Never deleted."""
 
     queryset = selectors.order_list().prefetch_related("lines").order_by("-order_date", "-id")
+    list_prefetch = (listed("lines"),)
     serializer_class = serializers.OrderSerializer
     filterset_class = OrderFilter
     search_fields = ["reference", "customer_name", "=customer_email"]
@@ -86,6 +89,7 @@ TRANSITIONS = {"approve", "reject", "process", "close", "cancel", "evidence_subm
 
 
 class RefundCaseViewSet(
+    ListedPrefetchMixin,
     ExportableListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -100,6 +104,14 @@ class RefundCaseViewSet(
         )
         .prefetch_related("approvals__approver", "return_lines__order_line", "attachments")
         .order_by("-requested_at", "-id")
+    )
+    # People come from a small table: read once per page, not joined four times into every row of it.
+    list_select_related = ("order", "reason", "payout")
+    list_fetch_together = ("requested_by", "decided_by", "processed_by", "payout__paid_by")
+    list_prefetch = (
+        listed("approvals", CaseApproval.objects.select_related("approver")),
+        listed("return_lines", ReturnLine.objects.select_related("order_line")),
+        listed("attachments"),
     )
     serializer_class = serializers.RefundCaseSerializer
     filterset_class = RefundCaseFilter

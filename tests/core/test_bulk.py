@@ -1,0 +1,102 @@
+"""Bulk writing: instances built without the model constructor, COPY, and the change log written in bulk."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+
+from apps.core import bulk
+from apps.invoices.models import Invoice, InvoiceLine
+from apps.vendors.models import Vendor
+from tests.vendors.factories import VendorFactory
+
+
+def field_values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_new_instance_holds_what_the_constructor_gives():
+    vendor = Vendor(pk=3, code="V-3")
+    built = bulk.new_instance(Invoice, number="X-1", vendor=vendor, tax=Decimal("1.50"), purchase_order=None)
+    constructed = Invoice(number="X-1", vendor=vendor, tax=Decimal("1.50"), purchase_order=None)
+    assert field_values(built) == field_values(constructed)
+    assert built.vendor is vendor and built.vendor_id == 3 and built.purchase_order is None
+    assert built._state.adding and built._state.db is None
+    entry = bulk.new_instance(LogEntry)
+    assert entry.timestamp is not None  # a callable default is called for the instance
+    with pytest.raises(TypeError, match="no field named 'nonsense'"):
+        bulk.new_instance(Invoice, nonsense=1)
+
+
+@pytest.mark.postgres  # the database writes the entries there; elsewhere they are built here
+def test_creation_entries_written_by_the_database_hold_what_they_would_hold_written_one_by_one(make_user):
+    associate = make_user("associate")
+    vendor = VendorFactory(code="BULK-1")
+    invoice = bulk.new_instance(
+        Invoice,
+        number="B-1",
+        vendor=vendor,
+        invoice_date=date(2026, 10, 1),
+        due_date=date(2026, 10, 31),
+        currency="EUR",
+        subtotal=Decimal("2.50"),
+        tax=Decimal("0.50"),
+        total=Decimal("3.00"),
+        created_by=associate,
+        updated_by=associate,
+    )
+    bulk.bulk_insert(Invoice, [invoice])
+    line = bulk.new_instance(
+        InvoiceLine,
+        invoice=invoice,
+        line_number=1,
+        description="Bolts, 'hex' \\ \"M8\"",
+        quantity=Decimal("2.000"),
+        unit_price=Decimal("1.25"),
+        amount=Decimal("2.50"),
+    )
+    bulk.bulk_insert(InvoiceLine, [line])
+    log = bulk.ChangeLog(actor=associate, additional_data={"path": "import", "import_job": 7})
+    log.created_rows(Invoice, [invoice])
+    log.created_rows(InvoiceLine, [line])
+    log.write()
+
+    one_by_one = bulk.ChangeLog(actor=None, additional_data={})
+    for instance in (invoice, line):
+        saved = type(instance).objects.get(pk=instance.pk)
+        entry = LogEntry.objects.get_for_object(saved).get()
+        assert entry.action == LogEntry.Action.CREATE
+        assert entry.changes == one_by_one._created_changes(saved)
+        assert entry.object_repr == str(saved) and entry.object_id == saved.pk
+        assert entry.actor == associate and entry.additional_data == {"path": "import", "import_job": 7}
+    invoice_entry = LogEntry.objects.get_for_object(invoice).get()
+    assert invoice_entry.changes["total"] == ["None", "3.00"]
+    assert invoice_entry.changes["was_disputed"] == ["None", "False"]
+    assert "notes" not in invoice_entry.changes and "purchase_order" not in invoice_entry.changes
+
+
+@pytest.mark.postgres  # elsewhere the writes run at once in the caller's thread
+def test_background_writes_are_in_the_callers_transaction_and_a_failure_reaches_the_caller(db):
+    vendor = VendorFactory(legal_name="Before Ltd")
+
+    def rename(raw, name):
+        with raw.cursor() as cursor:
+            cursor.execute("UPDATE vendors_vendor SET legal_name = %s WHERE id = %s", [name, vendor.pk])
+
+    with bulk.BackgroundWriter() as writer:
+        assert writer.threaded
+        writer.submit(rename, "After Ltd")
+        writer.wait()
+        vendor.refresh_from_db()
+        assert vendor.legal_name == "After Ltd"  # written on this connection, inside this test's transaction
+
+    def broken(raw):
+        raise ValueError("The disk is full.")
+
+    later = []
+    with pytest.raises(ValueError, match="The disk is full"), bulk.BackgroundWriter() as writer:
+        writer.submit(broken)
+        writer.submit(lambda raw: later.append(raw))
+        writer.wait()
+    assert later == []  # nothing after a failed write is written

@@ -6,11 +6,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -38,7 +39,8 @@ class LargeTableAdminMixin:
     drill-down from MIN/MAX instead of SELECT DISTINCT, and searches an index can answer: the model's own
     ``search_fields`` (use ``=field`` or ``^field`` with a matching ``Upper(...)`` index) plus
     ``search_related``, e.g. ``{"order": ["=reference"]}``: the matching related rows are looked up first
-    (one indexed query each, at most ``search_related_limit``) and the list is filtered by their keys.
+    (indexed lookups, all relations in one query, at most ``search_related_limit`` each) and the list is
+    filtered by their keys. A searched list reads its drill-down's MIN/MAX with its capped count.
     """
 
     paginator = EstimatedCountPaginator
@@ -56,9 +58,20 @@ class LargeTableAdminMixin:
             format_html(gettext("Select this object for an action - {}"), str(obj)),
         )
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        if self.date_hierarchy and request.GET.get(SEARCH_VAR) and isinstance(paginator, EstimatedCountPaginator):
+            # A search narrows the list to a few rows: the drill-down's MIN/MAX come with its capped count.
+            # (A broad filter keeps its index-only count and its two-endpoint MIN/MAX.)
+            paginator.bounds_field = self.date_hierarchy
+        return paginator
+
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         changelist.queryset = with_estimated_dates(changelist.queryset)  # read by the date drill-down only
+        bounds = getattr(changelist.paginator, "bounds", None)
+        if bounds is not None:
+            changelist.queryset.remember_bounds(self.date_hierarchy, bounds)
         return changelist
 
     def get_search_results(self, request, queryset, search_term):
@@ -66,20 +79,31 @@ class LargeTableAdminMixin:
         term = search_term.strip()
         if not term or not self.search_related:
             return results, may_have_duplicates
-        for relation, fields in self.search_related.items():
+        for relation, keys in self._related_keys(term).items():
+            results = results | queryset.filter(**{f"{relation}__in": keys})
+        return results, may_have_duplicates
+
+    def _related_keys(self, term: str) -> dict[str, list]:
+        """The keys of the related rows matching ``term``, per relation: one query for every relation (UNION ALL)."""
+        lookups = []
+        for n, (relation, fields) in enumerate(self.search_related.items()):
             related_model = self.model._meta.get_field(relation).related_model
             condition = Q()
             for field in fields:
                 lookup = SEARCH_PREFIXES.get(field[0])
                 condition |= Q(**{f"{field[1:]}__{lookup}" if lookup else f"{field}__icontains": term})
-            keys = list(
+            lookups.append(
                 related_model._default_manager.filter(condition)
+                .annotate(search_relation=Value(n))
                 .order_by()
-                .values_list("pk", flat=True)[: self.search_related_limit]
+                .values_list("search_relation", "pk")[: self.search_related_limit]
             )
-            if keys:
-                results = results | queryset.filter(**{f"{relation}__in": keys})
-        return results, may_have_duplicates
+        rows = lookups[0].union(*lookups[1:], all=True) if len(lookups) > 1 else lookups[0]
+        relations = list(self.search_related)
+        keys: dict[str, list] = {}
+        for n, pk in rows:
+            keys.setdefault(relations[n], []).append(pk)
+        return keys
 
 
 def indexed_values_filter(field_name: str, title: str | None = None):

@@ -3,7 +3,9 @@ Admin lists over tables that grow without bound (invoices, refund cases, the sto
 
 - ``EstimatedCountPaginator``: an unfiltered list is counted from PostgreSQL's planner statistics
   (``pg_class.reltuples``) instead of a ``COUNT(*)`` over every row; a filtered list is counted exactly
-  only up to ``COUNT_CAP`` rows (a COUNT over a LIMIT subquery) and shows "10,000+" beyond.
+  only up to ``COUNT_CAP`` rows (a COUNT over a LIMIT subquery) and shows "10,000+" beyond. Given the
+  date drill-down's field, the same capped query also reads that field's MIN and MAX, exact whenever the
+  count is: the drill-down then needs no query of its own.
 - ``with_estimated_dates``: the admin's date drill-down (``date_hierarchy``) lists the years, months or
   days between the first and the last date (MIN and MAX: two index lookups) instead of a
   ``SELECT DISTINCT`` over the whole table.
@@ -15,7 +17,7 @@ from datetime import date
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, Max, Min
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -49,8 +51,27 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> int:
     return CappedCount(cap + 1) if count > cap else count
 
 
+def capped_count_and_bounds(queryset, field: str, cap: int = COUNT_CAP) -> tuple[int, dict | None]:
+    """``capped_count`` and, in the same query, the first and last ``field`` of those rows.
+
+    The bounds (``{"first": ..., "last": ...}``) are those of the whole queryset only when the count stopped
+    short of the cap; beyond it they are None.
+    """
+    row = queryset.order_by()[: cap + 1].aggregate(rows=Count("*"), first=Min(field), last=Max(field))
+    if row["rows"] > cap:
+        return CappedCount(cap + 1), None
+    return row["rows"], {"first": row["first"], "last": row["last"]}
+
+
 class EstimatedCountPaginator(Paginator):
-    """Counts that cost the same at a thousand rows as at millions: an estimate or a capped exact count."""
+    """Counts that cost the same at a thousand rows as at millions: an estimate or a capped exact count.
+
+    With ``bounds_field`` (the date drill-down's field) a capped count also reads the first and last value
+    of that field in the same query; ``bounds`` holds them when they are exact, else None.
+    """
+
+    bounds_field: str | None = None
+    bounds: dict | None = None
 
     @cached_property
     def count(self):
@@ -62,6 +83,9 @@ class EstimatedCountPaginator(Paginator):
             estimate = estimated_table_rows(queryset.model, queryset.db)
             if estimate is not None and estimate > COUNT_CAP:
                 return estimate
+        if self.bounds_field:
+            count, self.bounds = capped_count_and_bounds(queryset, self.bounds_field)
+            return count
         return capped_count(queryset)
 
 
@@ -90,6 +114,11 @@ class EstimatedDatesQuerySetMixin:
         if key not in known:
             known[key] = super().aggregate(**kwargs)
         return dict(known[key])
+
+    def remember_bounds(self, field_name: str, bounds: dict) -> None:
+        """Bounds already read elsewhere (with the capped count): the drill-down's MIN/MAX without a query."""
+        key = _bounds_key((), {"first": Min(field_name), "last": Max(field_name)})
+        self.__dict__.setdefault("_known_bounds", {})[key] = dict(bounds)
 
     def _periods(self, field_name, kind, order, *, aware):
         bounds = self.aggregate(first=Min(field_name), last=Max(field_name))

@@ -314,11 +314,28 @@ class RefundCase(BaseModel):
 
     @property
     def over_sla(self) -> bool:
+        noted = self.__dict__.get("_over_sla_noted")
+        if noted is not None:
+            return noted
+        zone = timezone.get_current_timezone()
+        return self.over_sla_on(timezone.localdate(timezone=zone), zone)
+
+    def over_sla_on(self, today, zone) -> bool:
+        """``over_sla`` with today's date and the time zone given."""
         if self.is_open:
-            return timezone.localdate() > self.due_date
+            return today > self.due_date
         if self.processed_at is not None:
-            return timezone.localtime(self.processed_at).date() > self.due_date
+            return self.processed_at.astimezone(zone).date() > self.due_date
         return False
+
+    @staticmethod
+    def note_over_sla(cases) -> None:
+        """Work out ``over_sla`` for a page of ``cases`` at once: the date and the zone read once, not per case.
+        For pages read and shown at once; a case changed afterwards is read afresh."""
+        zone = timezone.get_current_timezone()
+        today = timezone.localdate(timezone=zone)
+        for case in cases:
+            case._over_sla_noted = case.over_sla_on(today, zone)
 
 
 class CaseApproval(BaseModel):

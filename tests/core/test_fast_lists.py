@@ -33,6 +33,7 @@ def drf_path(monkeypatch):
     )
     monkeypatch.setattr(ListedPrefetchMixin, "for_list", lambda self, queryset: queryset)
     monkeypatch.setattr(fast, "fetch_together", lambda instances, paths: None)
+    monkeypatch.setattr(fast, "load_listed", lambda instances, loaders: None)
 
 
 def every_page(client, url, pages=6, raw=None):

@@ -1,9 +1,13 @@
 """Query-count guards for the stock ledger at scale (timings: bench/bench_scale.py)."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 
+from apps.core.paginator import CappedCount, capped_count_and_bounds
 from apps.inventory.models import LedgerEntry
 from apps.inventory.services import stock_move
 from tests.core.test_performance import assert_changelist_scales
@@ -43,6 +47,80 @@ def test_search_by_sku_and_by_reference(client, people, many_entries):
     assert "GRN-PERF-00" in page and "GRN-PERF-01" not in page
     page = client.get(f"{LIST}?q=grn-perf-01").content.decode()
     assert "GRN-PERF-01" in page and "GRN-PERF-02" not in page
+
+
+def test_a_searched_ledger_costs_the_same_at_any_page_size_and_shows_each_entry_s_item(client, people, many_entries):
+    client.force_login(people["controller"])
+    first = many_entries["items"][0]
+
+    sqls = assert_changelist_scales(client, f"{LIST}?q={first.sku}", LedgerEntry)
+
+    assert [s for s in sqls if s.startswith('SELECT "inventory_item"."id"') and '"inventory_item"."id") IN' in s]
+    page = client.get(f"{LIST}?q={first.sku}").content.decode()
+    rows = page.split('id="result_list"', 1)[1]
+    assert rows.count(f">{first.sku}<") + rows.count(f">{first}<") == LedgerEntry.objects.filter(item=first).count()
+
+
+def test_a_search_by_bin_code_looks_up_items_and_bins_in_one_query(client, people, many_entries):
+    client.force_login(people["controller"])
+    second_bin = many_entries["bins"][1]
+    client.get(LIST)
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(f"{LIST}?q={second_bin.code.lower()}").content.decode()
+
+    assert "GRN-PERF-01" in page and "GRN-PERF-00" not in page
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    lookups = [s for s in sqls if "UPPER(" in s and ('FROM "inventory_item"' in s or 'FROM "inventory_location"' in s)]
+    assert len(lookups) == 1, lookups
+    assert "UNION ALL" in lookups[0]
+
+
+def test_a_searched_ledger_reads_its_date_drill_down_with_its_count(client, people, many_entries):
+    client.force_login(people["controller"])
+    first = many_entries["items"][0]
+    mine = LedgerEntry.objects.filter(item=first)
+    oldest = mine.order_by("posted_at", "pk").first()
+    mine.filter(pk=oldest.pk).update(posted_at=oldest.posted_at - timedelta(days=400))
+    bounds = mine.aggregate(first=Min("posted_at"), last=Max("posted_at"))
+    years = sorted({bounds["first"].year, bounds["last"].year})
+    client.get(f"{LIST}?q={first.sku}")
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(f"{LIST}?q={first.sku}").content.decode()
+
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert not [s for s in sqls if "MIN(" in s and "COUNT(" not in s], sqls  # no MIN/MAX query of its own
+    assert [s for s in sqls if "COUNT(" in s and "MIN(" in s and "LIMIT" in s]
+    for year in range(years[0], years[-1] + 1):
+        assert f"posted_at__year={year}" in page
+    assert f"posted_at__year={years[0] - 1}" not in page and f"posted_at__year={years[-1] + 1}" not in page
+
+
+def test_a_filtered_ledger_keeps_its_own_drill_down_bounds(client, people, many_entries):
+    client.force_login(people["controller"])
+    client.get(f"{LIST}?kind__exact=receipt")
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(f"{LIST}?kind__exact=receipt")
+
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert [s for s in sqls if "MIN(" in s and "COUNT(" not in s]  # the two-endpoint MIN/MAX
+    assert not [s for s in sqls if "COUNT(" in s and "MIN(" in s]
+
+
+def test_the_count_and_bounds_are_exact_below_the_cap_and_dropped_above_it(many_entries):
+    entries = LedgerEntry.objects.all()
+    total = entries.count()
+    expected = entries.aggregate(first=Min("posted_at"), last=Max("posted_at"))
+
+    assert capped_count_and_bounds(entries, "posted_at", cap=total) == (total, expected)
+    count, bounds = capped_count_and_bounds(entries, "posted_at", cap=total - 1)
+    assert isinstance(count, CappedCount) and bounds is None
+    assert capped_count_and_bounds(entries.filter(reference="none such"), "posted_at") == (
+        0,
+        {"first": None, "last": None},
+    )
 
 
 def test_the_ledger_api_pages_by_cursor_at_constant_queries(api_as, people, many_entries):

@@ -73,6 +73,26 @@ def test_a_case_shows_its_approvals_payout_and_refundable_remaining(api_as, appr
     assert order["refundable_remaining"] == "900.00"
 
 
+def test_the_list_says_over_sla_as_each_case_does(api_as, order, request_case, approved_case, associate):
+    """The list works ``over_sla`` out once per page; every case of it answers as the case on its own."""
+    today = timezone.localdate()
+    late = request_case(order, "10.00")
+    in_time = request_case(order, "20.00")
+    RefundCase.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=1))
+    services.case_process(case_id=approved_case.pk, actor=associate)
+    RefundCase.objects.filter(pk=approved_case.pk).update(
+        due_date=today - timedelta(days=3), processed_at=timezone.now() - timedelta(days=1)
+    )
+
+    client = api_as("auditor")
+    listed = {row["id"]: row["over_sla"] for row in client.get(CASES).json()["results"]}
+
+    assert listed == {late.pk: True, in_time.pk: False, approved_case.pk: True}
+    for pk, over in listed.items():
+        assert client.get(f"{CASES}{pk}/").json()["over_sla"] is over
+        assert RefundCase.objects.get(pk=pk).over_sla is over
+
+
 # --- Writing ------------------------------------------------------------------------------------
 
 

@@ -322,19 +322,29 @@ def fetch_together(instances, paths) -> None:
         field.set_cached_value(obj, None if value is None else found.get(value))
 
 
+def load_listed(instances, loaders) -> None:
+    """Run each of ``loaders`` (``instances -> None``) over the rows of a page (see ``list_loaders``)."""
+    for load in loaders:
+        load(instances)
+
+
 class ListedPrefetchMixin:
     """A viewset whose ``list`` reads exactly what its serializer shows, in the cheapest way for a page.
 
     ``list_select_related`` replaces the queryset's joins (every joined table widens the row and slows the
     planning of every page); ``list_prefetch`` replaces its prefetches, many-valued relations read into plain
     lists (see ``listed``); ``list_fetch_together`` names foreign keys to one small table (people) read for the
-    whole page by one query (see ``fetch_together``). Other actions keep the queryset as it is: what they
-    change, they read afresh.
+    whole page by one query (see ``fetch_together``); ``list_only`` names the only columns a page reads;
+    ``list_loaders`` fill a page's rows with what no join or prefetch gives cheaply (each a function of the
+    page's rows, e.g. nested lists read as plain values into ``listed_<name>``). Other actions keep the queryset
+    as it is: what they change, they read afresh.
     """
 
     list_select_related: tuple | None = None
     list_prefetch: tuple | None = None
     list_fetch_together: tuple = ()
+    list_only: tuple | None = None
+    list_loaders: tuple = ()
 
     def renders_pages(self) -> bool:
         renderer = getattr(getattr(self, "request", None), "accepted_renderer", None)
@@ -342,8 +352,11 @@ class ListedPrefetchMixin:
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        if page is not None and self.list_fetch_together and self.action == "list" and self.renders_pages():
-            fetch_together(page, self.list_fetch_together)
+        if page is not None and self.action == "list" and self.renders_pages():
+            if self.list_fetch_together:
+                fetch_together(page, self.list_fetch_together)
+            if self.list_loaders:
+                load_listed(page, self.list_loaders)
         return page
 
     def get_queryset(self):
@@ -358,4 +371,6 @@ class ListedPrefetchMixin:
             queryset = queryset.select_related(None).select_related(*self.list_select_related)
         if self.list_prefetch is not None:
             queryset = queryset.prefetch_related(None).prefetch_related(*self.list_prefetch)
+        if self.list_only is not None:
+            queryset = queryset.only(*self.list_only)
         return queryset

@@ -12,9 +12,9 @@ from apps.core.api.pagination import CountedLargeTablePagination
 from apps.core.api.renderers import ExportableListMixin
 from apps.core.reports import report_download_response
 from apps.refunds import selectors, services
-from apps.refunds.api import serializers
+from apps.refunds.api import listing, serializers
 from apps.refunds.filters import OrderFilter, RefundCaseFilter
-from apps.refunds.models import CaseApproval, Channel, ReasonCode, RefundCase, ReportRun, ReturnLine
+from apps.refunds.models import Channel, ReasonCode, RefundCase, ReportRun
 from apps.refunds.report_kinds import report_kind_key
 
 
@@ -108,11 +108,10 @@ class RefundCaseViewSet(
     # People come from a small table: read once per page, not joined four times into every row of it.
     list_select_related = ("order", "reason", "payout")
     list_fetch_together = ("requested_by", "decided_by", "processed_by", "payout__paid_by")
-    list_prefetch = (
-        listed("approvals", CaseApproval.objects.select_related("approver")),
-        listed("return_lines", ReturnLine.objects.select_related("order_line")),
-        listed("attachments"),
-    )
+    # Nested lists are read as plain values, one short query each, and only the columns the list shows.
+    list_prefetch = ()
+    list_loaders = listing.CASE_LIST_LOADERS
+    list_only = listing.CASE_LIST_COLUMNS
     serializer_class = serializers.RefundCaseSerializer
     filterset_class = RefundCaseFilter
     search_fields = ["reference", "=order__reference", "order__customer_name", "=order__customer_email"]

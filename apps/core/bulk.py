@@ -39,11 +39,7 @@ class _Blueprint:
                 self.called.append((field.attname, field.get_default))
             else:
                 self.fixed[field.attname] = field.get_default()
-        self.relations = {
-            field.name: field.attname
-            for field in model._meta.concrete_fields
-            if field.is_relation and field.many_to_one
-        }
+        self.relations = {field.name: field.attname for field in model._meta.concrete_fields if field.is_relation}
         self.attnames = {field.attname for field in model._meta.concrete_fields}
         self.plain = not (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
 
@@ -177,6 +173,7 @@ class BackgroundWriter:
         self.raw = database.connection if self.threaded else None
         self._queue: queue.Queue = queue.Queue(maxsize=waiting)
         self._error: BaseException | None = None
+        self._raised = False
         self._thread = threading.Thread(target=self._work, name="bulk-writer", daemon=True)
 
     def __enter__(self):
@@ -213,9 +210,10 @@ class BackgroundWriter:
                 self._queue.task_done()
 
     def _raise(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        """Raise a failed write's error, once; the writes after it stay skipped."""
+        if self._error is not None and not self._raised:
+            self._raised = True
+            raise self._error
 
     def __exit__(self, exc_type, exc, traceback):
         if self.threaded:

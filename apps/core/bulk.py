@@ -3,16 +3,23 @@ Writing many rows at once: unsaved instances built cheaply, rows loaded with COP
 
 Bulk importers build tens of thousands of instances per file. ``new_instance`` fills an instance's fields
 as ``Model(**values)`` would (each field's default, callable defaults called for every instance) without
-the per-field work of ``Model.__init__``; ``bulk_insert`` loads instances with PostgreSQL's COPY (ids drawn
-from the table's sequence first, so they can be referred to); ``ChangeLog`` writes django-auditlog entries
-for them in bulk, as django-auditlog writes them one by one on save. No signals are sent: the callers
-write the change log themselves.
+the per-field work of ``Model.__init__``; ``make_ready`` gives them what saving gives (ids drawn ahead from
+the table's sequence by an ``IdPool``, automatic times), so that they can be referred to and their change
+log built before they are written; ``bulk_insert`` loads them with PostgreSQL's COPY; ``ChangeLog`` writes
+django-auditlog entries for them in bulk (each value as text, django-auditlog's text form of changes). No
+signals are sent: the callers write the change log themselves.
 """
 
+import collections
 import contextlib
+import datetime
+import decimal
+import io
 import json
 import queue
+import sys
 import threading
+import uuid
 
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
@@ -22,6 +29,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import JSONField, signals
 from django.db.models.base import ModelState
 from django.utils import timezone
+from psycopg import Copy
+from psycopg.copy import FileWriter
 
 COPY_BATCH_ROWS = 1000
 
@@ -78,57 +87,152 @@ def new_instance(model, **values):
     return instance
 
 
+class IdPool:
+    """Ids drawn ahead from a table's sequence, handed to new rows as they are built.
+
+    A bulk import draws them while it has the connection for its look-ups anyway, so that a batch's rows and
+    their change log entries are complete (ids included) before the batch is handed to a ``BackgroundWriter``,
+    and are built while the previous batch is being written. An id drawn and not used is a gap in the
+    sequence, as a rolled-back insert leaves one. Elsewhere than on PostgreSQL nothing is drawn: the rows get
+    their ids as they are written.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.ids: collections.deque[int] = collections.deque()
+
+    def reserve(self, count: int) -> None:
+        """Make sure ``count`` ids are at hand (one query for those missing)."""
+        if count > len(self.ids) and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+            self.ids.extend(_drawn_ids(self.model, count - len(self.ids), raw=None))
+
+    def take(self, count: int) -> list[int] | None:
+        """``count`` ids reserved before, or ``None`` where the database gives them as the rows are written."""
+        if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+            return None
+        if count > len(self.ids):
+            raise RuntimeError(f"{count} {self.model.__name__} ids taken, {len(self.ids)} reserved.")
+        return [self.ids.popleft() for _ in range(count)]
+
+
+_SEQUENCES: dict[type, str] = {}
+
+
+def _drawn_ids(model, count: int, *, raw) -> list[int]:
+    """``count`` new ids from the table's sequence (its name looked up once: not once per id)."""
+    with _cursor(raw) as cursor:
+        if model not in _SEQUENCES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            _SEQUENCES[model] = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_SEQUENCES[model], count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def make_ready(model, objects: list, ids: list[int] | None) -> None:
+    """Give new instances the values saving them gives: their ``ids`` (when given) and their automatic times.
+
+    ``auto_now`` and empty ``auto_now_add`` fields are stamped with the time of the call. What is written
+    is then known before it is written, so the change log entries can be built beforehand.
+    """
+    fields = model._meta.concrete_fields
+    stamped = [f.attname for f in fields if getattr(f, "auto_now", False)]
+    stamped_if_empty = [f.attname for f in fields if getattr(f, "auto_now_add", False) and not f.auto_now]
+    pk_attname = model._meta.pk.attname
+    now = timezone.now()
+    for index, instance in enumerate(objects):
+        values = instance.__dict__
+        if ids is not None:
+            values[pk_attname] = ids[index]
+        for name in stamped:
+            values[name] = now
+        for name in stamped_if_empty:
+            if values[name] is None:
+                values[name] = now
+
+
+class Insert:
+    """New instances of one model, their rows formatted for COPY now, in the calling thread.
+
+    On PostgreSQL the instances must have their ids (``make_ready``). Their rows are put in COPY's text
+    format with the connection's own adapters where they were built, so that a ``BackgroundWriter`` writing
+    them only sends bytes and hardly needs the interpreter the building thread is using.
+    Elsewhere the instances are kept, and ``write`` saves them with ``bulk_create``.
+    """
+
+    def __init__(self, model, objects: list):
+        self.model = model
+        self.objects = objects
+        self.statement = self.data = None
+        database = connections[DEFAULT_DB_ALIAS]
+        if database.vendor != "postgresql" or not objects:
+            return
+        fields = model._meta.concrete_fields
+        attnames = [f.attname for f in fields]
+        json_positions = [index for index, f in enumerate(fields) if isinstance(f, JSONField)]
+        rows = []
+        for instance in objects:
+            values = instance.__dict__
+            row = [values[name] for name in attnames]
+            for index in json_positions:
+                row[index] = _json_text(row[index])
+            rows.append(row)
+        quote = database.ops.quote_name
+        self.statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        self.data = copy_data(rows)
+
+    def write(self, raw=None) -> None:
+        """Write the rows: the formatted ones with COPY on ``raw`` (as for ``bulk_insert``), else ``bulk_create``."""
+        if not self.objects:
+            return
+        if self.data is None:
+            self.model.objects.bulk_create(self.objects, batch_size=COPY_BATCH_ROWS)
+            return
+        copy_in(self.statement, self.data, raw=raw)
+        for instance in self.objects:
+            instance._state.adding = False
+            instance._state.db = DEFAULT_DB_ALIAS
+
+
+def copy_data(rows) -> bytes:
+    """``rows`` (sequences of Python values) in COPY's text format, formatted in the calling thread.
+
+    psycopg formats them as it would for ``copy.write_row``, with the adapters of this thread's connection,
+    into memory rather than onto the connection (which another thread may be using meanwhile).
+    """
+    database = connections[DEFAULT_DB_ALIAS]
+    database.ensure_connection()
+    buffer = io.BytesIO()
+    with database.connection.cursor() as cursor, Copy(cursor, binary=False, writer=FileWriter(buffer)) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return buffer.getvalue()
+
+
+def copy_in(statement: str, data: bytes, *, raw=None) -> None:
+    """Run ``COPY ... FROM STDIN`` with rows already formatted by ``copy_data``, on ``raw`` (or this thread's)."""
+    with _cursor(raw) as cursor, cursor.copy(statement) as copy:
+        copy.write(data)
+
+
 def bulk_insert(model, objects: list, *, raw=None) -> None:
     """Save new instances with COPY on PostgreSQL (``bulk_create`` elsewhere); each gets its id.
 
-    ``auto_now`` and empty ``auto_now_add`` fields are stamped with the time of the call. ``raw`` is the
-    psycopg connection to use (a ``BackgroundWriter``'s); the thread's own connection otherwise.
+    Instances without an id are made ready here (``make_ready``, ids drawn from the table's sequence); those
+    with one were made ready by the caller and are written as they are. ``raw`` is the psycopg connection
+    to use (a ``BackgroundWriter``'s); the thread's own connection otherwise.
     """
-    if not objects:
-        return
-    database = connections[DEFAULT_DB_ALIAS]
-    if database.vendor != "postgresql":
-        model.objects.bulk_create(objects, batch_size=COPY_BATCH_ROWS)
-        return
-    quote = database.ops.quote_name
-    table = model._meta.db_table
-    fields = list(model._meta.concrete_fields)
-    stamped = [f.attname for f in fields if getattr(f, "auto_now", False)]
-    stamped_if_empty = [f.attname for f in fields if getattr(f, "auto_now_add", False) and not f.auto_now]
-    json_attnames = {f.attname for f in fields if isinstance(f, JSONField)}
-    attnames = [f.attname for f in fields]
-    json_positions = [index for index, name in enumerate(attnames) if name in json_attnames]
-    now = timezone.now()
-    with _cursor(raw) as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, model._meta.pk.column, len(objects)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        pk_attname = model._meta.pk.attname
-        columns = ", ".join(quote(f.column) for f in fields)
-        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copier:
-            for instance, pk in zip(objects, ids, strict=True):
-                values = instance.__dict__
-                values[pk_attname] = pk
-                for name in stamped:
-                    values[name] = now
-                for name in stamped_if_empty:
-                    if values[name] is None:
-                        values[name] = now
-                row = [values[name] for name in attnames]
-                for index in json_positions:
-                    row[index] = _json_text(row[index])
-                copier.write_row(row)
-                instance._state.adding = False
-                instance._state.db = DEFAULT_DB_ALIAS
+    unready = [instance for instance in objects if instance.pk is None]
+    if unready:
+        postgres = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+        make_ready(model, unready, _drawn_ids(model, len(unready), raw=raw) if postgres else None)
+    Insert(model, objects).write(raw)
 
 
 @contextlib.contextmanager
 def _cursor(raw):
-    """A psycopg cursor on ``raw``, or on the calling thread's connection."""
+    """A psycopg cursor on ``raw``, or on the calling thread's connection; errors raised as Django's."""
     if raw is not None:
-        with raw.cursor() as cursor:
+        with connections[DEFAULT_DB_ALIAS].wrap_database_errors, raw.cursor() as cursor:
             yield cursor
     else:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
@@ -164,7 +268,14 @@ class BackgroundWriter:
     must use that connection only, never the ORM (another thread's ORM has a connection of its own). A
     failed write is raised to the caller at its next ``submit`` or when the block ends, and the writes
     after it are skipped. Elsewhere than on PostgreSQL the writes run at once, in the caller's thread.
+
+    Inside the block the interpreter hands over between threads every ``SWITCH_SECONDS`` rather than every
+    5 ms: the writer, woken each time the database has taken its data or answered, would otherwise wait up
+    to 5 ms for the building thread's turn to end, with the database idle meanwhile. The interval in force
+    before comes back at the end.
     """
+
+    SWITCH_SECONDS = 0.0005
 
     def __init__(self, *, waiting: int = 1):
         database = connections[DEFAULT_DB_ALIAS]
@@ -178,6 +289,8 @@ class BackgroundWriter:
 
     def __enter__(self):
         if self.threaded:
+            self._switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(self.SWITCH_SECONDS, self._switch_before))
             self._thread.start()
         return self
 
@@ -219,6 +332,7 @@ class BackgroundWriter:
         if self.threaded:
             self._queue.put(None)
             self._thread.join()
+            sys.setswitchinterval(self._switch_before)
         if exc_type is None:
             self._raise()
 
@@ -266,64 +380,10 @@ class TableStatistics:
         self.added_since = 0
 
 
-_CREATED_SQL: dict[type, str] = {}
-
-
-def _created_entries_sql(model, database) -> str:
-    """INSERT ... SELECT of creation entries for rows of ``model`` given by id, their values as text.
-
-    Text as Python's ``str`` gives it, which the entries written one by one hold: ``True``/``False``,
-    times in UTC with ``+00:00``; empty text and NULL are left out.
-    """
-    if model in _CREATED_SQL:
-        return _CREATED_SQL[model]
-    quote = database.ops.quote_name
-    pairs = []
-    for field in model._meta.concrete_fields:
-        column = f"t.{quote(field.column)}"
-        kind = field.get_internal_type()
-        if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
-            text, present = column, f"{column} <> ''"
-        elif kind == "BooleanField":
-            text, present = f"CASE WHEN {column} THEN 'True' ELSE 'False' END", f"{column} IS NOT NULL"
-        elif kind == "DateTimeField":
-            text = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
-            present = f"{column} IS NOT NULL"
-        else:
-            text, present = f"{column}::text", f"{column} IS NOT NULL AND {column}::text <> ''"
-        pairs.append(f"'{field.name}', CASE WHEN {present} THEN jsonb_build_array('None', {text}) END")
-    # jsonb_build_object takes at most 100 arguments: 40 fields a call, the objects joined.
-    objects = " || ".join(
-        f"jsonb_build_object({', '.join(pairs[start : start + 40])})" for start in range(0, len(pairs), 40)
-    )
-    columns = ", ".join(
-        quote(LogEntry._meta.get_field(name).column)
-        for name in (
-            "content_type_id",
-            "action",
-            "actor_id",
-            "actor_email",
-            "cid",
-            "additional_data",
-            "timestamp",
-            "changes_text",
-            "object_pk",
-            "object_id",
-            "object_repr",
-            "changes",
-        )
-    )
-    pk = f"t.{quote(model._meta.pk.column)}"
-    object_id = pk if model._meta.pk.get_internal_type() in ("AutoField", "BigAutoField", "IntegerField") else "NULL"
-    # Only the model's own table, column and field names are put in the statement; the values are parameters.
-    _CREATED_SQL[model] = (
-        f"INSERT INTO {quote(LogEntry._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT %s, %s, %s, %s, %s, %s::jsonb, %s, '', {pk}::text, {object_id}, entry.repr, "
-        f"jsonb_strip_nulls({objects}) "
-        f"FROM unnest(%s::bigint[], %s::text[]) AS entry(id, repr) "
-        f"JOIN {quote(model._meta.db_table)} t ON {pk} = entry.id ORDER BY entry.id"
-    )
-    return _CREATED_SQL[model]
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
+_PLAIN_TYPES = frozenset(
+    {int, float, bool, decimal.Decimal, datetime.date, datetime.datetime, datetime.time, uuid.UUID}
+)
 
 
 def _json_text(value):
@@ -333,18 +393,22 @@ def _json_text(value):
 class ChangeLog:
     """django-auditlog entries for rows written in bulk: the importing user, the job, the values.
 
-    A creation records each non-empty value as ``{field: ["None", value]}`` as django-auditlog does; an
-    update records what differs; a deletion the values before. ``write`` loads the gathered entries with COPY.
+    A creation records each non-empty value as ``{field: ["None", "value"]}`` (django-auditlog's text form); an
+    update records what differs; a deletion the values before. Entries are built (their JSON included) in
+    the thread that records them and ``seal`` formats them for COPY there, so that a ``BackgroundWriter``
+    only sends them: ``write`` loads them with COPY. A creation recorded before its row has an id is built at
+    ``write``, once the row is written.
     """
 
     def __init__(self, *, actor, additional_data: dict):
         self.actor_id = getattr(actor, "pk", None)
         self.actor_email = getattr(actor, "email", None) or None
-        self.additional_data = additional_data
+        self.additional_data = json.dumps(additional_data)
         self.cid = get_cid()
         self.now = timezone.now()
         self.rows: list[tuple] = []
-        self.created_in_database: dict[type, tuple[list, list]] = {}
+        self.formatted: list[bytes] = []
+        self.awaiting_ids: list = []
         self._content_types: dict[type, int] = {}
         self._fields: dict[type, list[tuple[str, str]]] = {}
 
@@ -359,22 +423,10 @@ class ChangeLog:
             self._content_type_id(model)
 
     def created(self, instance) -> None:
-        self._add(LogEntry.Action.CREATE, instance, self._created_changes(instance))
-
-    def created_rows(self, model, instances: list) -> None:
-        """Creation entries for saved instances of one model; on PostgreSQL the database writes their values.
-
-        The entries are the same as ``created`` writes (each non-empty value as text), but the values are
-        read back from the rows just written, so none is turned into text or JSON here.
-        """
-        if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-            for instance in instances:
-                self.created(instance)
-            return
-        pending = self.created_in_database.setdefault(model, ([], []))
-        for instance in instances:
-            pending[0].append(instance.pk)
-            pending[1].append(str(instance))
+        if instance.pk is None:
+            self.awaiting_ids.append(instance)
+        else:
+            self._add(LogEntry.Action.CREATE, instance, self._created_changes(instance))
 
     def updated(self, before, after) -> None:
         changes = model_instance_diff(before, after)
@@ -384,84 +436,86 @@ class ChangeLog:
     def deleted(self, instance) -> None:
         self._add(LogEntry.Action.DELETE, instance, model_instance_diff(instance, None))
 
-    def _created_changes(self, instance) -> dict:
+    def _created_changes(self, instance) -> str:
+        """The creation's changes as JSON text: ``{"field": ["None", "value"], ...}`` for each non-empty value.
+
+        Built as text directly (it is the bulk of an import's work): a field's name and the opening of its
+        pair are put together once per model; a number, date, time or UUID is written as ``str()`` gives it
+        (nothing in it needs escaping), any other value as ``json.dumps`` writes its text.
+        """
         model = type(instance)
         fields = self._fields.get(model)
         if fields is None:
-            fields = self._fields[model] = [(f.name, f.attname) for f in model._meta.concrete_fields]
+            fields = self._fields[model] = [
+                (f'{_json_string(f.name)}: ["None", ', f.attname) for f in model._meta.concrete_fields
+            ]
         values = instance.__dict__
-        changes = {}
-        for name, attname in fields:
+        pairs = []
+        for opening, attname in fields:
             value = values[attname]
             if value is None:
                 continue
-            text = value if isinstance(value, str) else str(value)
-            if text:
-                changes[name] = ["None", text]
-        return changes
+            if type(value) in _PLAIN_TYPES:
+                pairs.append(f'{opening}"{value}"]')
+            elif value != "":
+                text = value if isinstance(value, str) else str(value)
+                if text:
+                    pairs.append(f"{opening}{_json_string(text)}]")
+        return "{" + ", ".join(pairs) + "}"
 
-    def _add(self, action, instance, changes: dict) -> None:
+    def _add(self, action, instance, changes: dict | str) -> None:
+        pk = instance.pk
         self.rows.append(
             (
                 self._content_type_id(type(instance)),
-                str(instance.pk),
-                instance.pk if isinstance(instance.pk, int) else None,
+                str(pk),
+                pk if isinstance(pk, int) else None,
                 str(instance),
                 action,
-                changes,
+                changes if isinstance(changes, str) else json.dumps(changes),
                 self.actor_id,
                 self.actor_email,
                 self.cid,
                 self.additional_data,
                 self.now,
+                "",
             )
         )
 
+    def seal(self) -> None:
+        """Format the entries gathered so far for COPY now, in this thread, as ``Insert`` does (PostgreSQL)."""
+        if self.rows and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+            self.formatted.append(copy_data(self.rows))
+            self.rows = []
+
     def write(self, raw=None) -> None:
         """Save the gathered entries (COPY on PostgreSQL) and start afresh; ``raw`` as for ``bulk_insert``."""
-        self._write_created_in_database(raw)
-        if not self.rows:
-            return
+        for instance in self.awaiting_ids:
+            self._add(LogEntry.Action.CREATE, instance, self._created_changes(instance))
+        self.awaiting_ids = []
         database = connections[DEFAULT_DB_ALIAS]
         if database.vendor != "postgresql":
+            json_columns = {"changes", "additional_data"}
             LogEntry.objects.bulk_create(
-                [LogEntry(**dict(zip(self.COLUMNS, row, strict=True))) for row in self.rows],
+                [
+                    LogEntry(
+                        **{
+                            name: json.loads(value) if name in json_columns else value
+                            for name, value in zip(self.COLUMNS, row, strict=True)
+                        }
+                    )
+                    for row in self.rows
+                ],
                 batch_size=COPY_BATCH_ROWS,
             )
-        else:
-            filled = ", ".join(database.ops.quote_name(LogEntry._meta.get_field(name).column) for name in self.COLUMNS)
-            fixed = ", ".join(database.ops.quote_name(LogEntry._meta.get_field(name).column) for name in self.BLANK)
-            table = database.ops.quote_name(LogEntry._meta.db_table)
-            blank = ("",) * len(self.BLANK)
-            additional_data = json.dumps(self.additional_data)
-            dumps = json.dumps
-            copy = f"COPY {table} ({filled}, {fixed}) FROM STDIN"
-            with _cursor(raw) as cursor, cursor.copy(copy) as copier:
-                for row in self.rows:  # the JSON columns go as text, the server reads it as jsonb
-                    copier.write_row((*row[:5], dumps(row[5]), *row[6:9], additional_data, row[10], *blank))
-        self.rows = []
-
-    def _write_created_in_database(self, raw) -> None:
-        database = connections[DEFAULT_DB_ALIAS]
-        for model, (ids, reprs) in self.created_in_database.items():
-            if not ids:
-                continue
-            with _cursor(raw) as cursor:
-                cursor.execute(
-                    _created_entries_sql(model, database),
-                    [
-                        self._content_type_id(model),
-                        LogEntry.Action.CREATE,
-                        self.actor_id,
-                        self.actor_email,
-                        self.cid,
-                        json.dumps(self.additional_data),
-                        self.now,
-                        ids,
-                        reprs,
-                    ],
-                )
-        self.created_in_database = {}
+            self.rows = []
+            return
+        self.seal()
+        quote = database.ops.quote_name
+        columns = ", ".join(quote(LogEntry._meta.get_field(name).column) for name in self.COLUMNS)
+        for data in self.formatted:  # the JSON columns go as text, the server reads it as jsonb
+            copy_in(f"COPY {quote(LogEntry._meta.db_table)} ({columns}) FROM STDIN", data, raw=raw)
+        self.formatted = []
 
     COLUMNS = (
         "content_type_id",
@@ -475,5 +529,5 @@ class ChangeLog:
         "cid",
         "additional_data",
         "timestamp",
+        "changes_text",
     )
-    BLANK = ("changes_text",)

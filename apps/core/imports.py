@@ -16,6 +16,9 @@ dots and the ``*`` that marks required columns::
 A target may also declare a ``bulk_importer``: a callable that reads the file as a stream and
 validates and writes the rows itself (see ``apps.core.services.imports.import_job_run``).
 
+A unique constraint that refuses an import's rows because someone else saved the same record meanwhile
+is named in the user's words by ``unique_conflict`` ("invoice INV-1 of vendor ACME-01").
+
 A file becomes a ``tablib.Dataset`` here, with every limit checked before rows are read: size,
 rows, columns, NUL bytes, encoding (UTF-8 with or without BOM, or Windows-1252 when chosen),
 comma / semicolon / tab detected, XLSX read-only with cached values (no formula evaluated),
@@ -33,7 +36,10 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 import tablib
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
 
 ENCODINGS = {"utf-8": "UTF-8 (with or without BOM)", "cp1252": "Windows-1252 (Excel on Windows)"}
 XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -396,9 +402,99 @@ def row_errors(result, dataset) -> list[dict]:
                 # A number column's widget reads the value as a Decimal; its error names only the signal.
                 text = "A value that must be a number is not one: check the number columns of this row."
                 problems.append({"row": number + 1, "column": "", "value": "", "message": text})
+            elif conflict := unique_conflict(exc):
+                text = f"While this import ran, {conflict} was saved by someone else: import the file again."
+                problems.append({"row": number + 1, "column": "", "value": "", "message": text})
             else:
                 text = "; ".join(getattr(exc, "messages", [])) or str(exc)
                 problems.append({"row": number + 1, "column": "", "value": "", "message": text})
     for error in result.base_errors:
         problems.append({"row": "", "column": "", "value": "", "message": str(error.error)})
     return sorted(problems, key=lambda p: (p["row"] if isinstance(p["row"], int) else 0, p["column"]))
+
+
+# --- Records saved by someone else while an import ran --------------------------------------------
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+_KEY_DETAIL = re.compile(r"Key \((?P<columns>.+)\)=\((?P<values>.*)\) already exists\.", re.DOTALL)
+
+
+def database_diagnostics(error: BaseException):
+    """PostgreSQL's diagnostics of a database error: psycopg's own, or the one Django's error wraps."""
+    for candidate in (error, error.__cause__):
+        diag = getattr(candidate, "diag", None)
+        if diag is not None:
+            return diag
+    return None
+
+
+def unique_conflict(error: BaseException) -> str | None:
+    """The record a unique constraint or unique field refused, in the user's words; ``None`` for other errors.
+
+    The model is the one of the refused table, the key's fields those whose columns PostgreSQL's detail
+    names (``Key (vendor_id, number)=(12, INV-1) already exists.``): ``invoice INV-1 of vendor ACME-01``.
+    A related record is named by its unique code (else its text), read again, so after the rollback. A key
+    that matches no fields (an expression) is named by the model and the detail as PostgreSQL gives it.
+    """
+    diag = database_diagnostics(error)
+    if diag is None or diag.sqlstate != UNIQUE_VIOLATION:
+        return None
+    model = _model_of_table(diag.table_name or "")
+    detail = (diag.message_detail or diag.message_primary or "").strip()
+    noun = model._meta.verbose_name if model is not None else "record"
+    key = _KEY_DETAIL.fullmatch(detail)
+    values = None
+    if model is not None and key is not None:
+        by_column = {field.column: field for field in model._meta.concrete_fields}
+        fields = [by_column.get(column.strip().strip('"')) for column in key["columns"].split(", ")]
+        if all(fields):
+            values = _key_values(key["values"], fields)
+    if values is None:
+        return f"another {noun} with the same key ({detail})"
+    own = [(field, text) for field, text in values if not field.is_relation]
+    if len(own) == 1:
+        named = f"{noun} {own[0][1]}"
+    elif own:
+        named = f"{noun} with " + " and ".join(f"{field.verbose_name} {text}" for field, text in own)
+    else:
+        named = str(noun)
+    return named + "".join(f" of {field.verbose_name} {text}" for field, text in values if field.is_relation)
+
+
+def _model_of_table(table: str):
+    return next((m for m in apps.get_models() if m._meta.db_table == table and not m._meta.proxy), None)
+
+
+def _key_values(text: str, fields: list) -> list[tuple] | None:
+    """Each field's value in the user's words, from PostgreSQL's ``12, INV-1`` (values joined by ", ")."""
+    parts = text.split(", ")
+    textual = [i for i, field in enumerate(fields) if isinstance(field, models.CharField | models.TextField)]
+    if len(parts) != len(fields):
+        if len(textual) != 1 or len(parts) < len(fields):
+            return None  # more than one value could hold ", ": which part is whose is unknown
+        at, extra = textual[0], len(parts) - len(fields)
+        parts = [*parts[:at], ", ".join(parts[at : at + extra + 1]), *parts[at + extra + 1 :]]
+    return [(field, _value_text(field, raw)) for field, raw in zip(fields, parts, strict=True)]
+
+
+def _value_text(field, raw: str) -> str:
+    if field.is_relation:
+        target = field.target_field
+        related = field.related_model._default_manager.filter(**{target.attname: raw}).first()
+        if related is None:
+            return raw
+        code = next(
+            (
+                f
+                for f in related._meta.concrete_fields
+                if f.unique and not f.primary_key and isinstance(f, models.CharField)
+            ),
+            None,
+        )
+        return str(getattr(related, code.attname)) if code is not None else str(related)
+    if field.choices:
+        try:
+            return str(dict(field.flatchoices).get(field.to_python(raw), raw))
+        except ValidationError:  # a value the field cannot read is shown as PostgreSQL wrote it
+            return raw
+    return raw

@@ -10,9 +10,10 @@ at all in a dry run.
 
 Invoices take the fast path: the rules of ``apps.invoices.services`` are applied as validation functions
 (header, lines, totals, defaults, what an import may change) and the rows are written in bulk
-(``apps.core.bulk``: COPY, their change log entries with the importing user and the job). A batch is
-written by a background writer on the same connection while the next one is read and built, its foreign
-keys checked as it is written; the planner's estimate of the invoice table is kept up with as it fills.
+(``apps.core.bulk``: COPY, their change log entries with the importing user and the job). A batch is made
+complete first (ids drawn ahead, times, its change log entries), then written by a background writer on the
+same connection while the next one is read and built, its foreign keys checked as it is written; the
+planner's estimate of the invoice table is kept up with as it fills.
 Purchase orders, receipts and payments are fewer and go through their service functions one record at a
 time (locks, balances and rules as in the admin), inside the same all-or-nothing transaction.
 """
@@ -24,8 +25,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.core import bulk, imports
@@ -195,7 +197,9 @@ class InvoiceBatch:
         self.job = job
         self.writer = writer
         self.statistics = bulk.TableStatistics(Invoice, "vendor", "number", "status")
-        self.pending: tuple[list, list] | None = None  # a batch built, to be written after the next one's look-ups
+        self.invoice_ids = bulk.IdPool(Invoice)
+        self.line_ids = bulk.IdPool(InvoiceLine)
+        self.pending: tuple | None = None  # a batch built and made ready, written after the next one's look-ups
         self.actor = job.created_by
         self.result = result
         self.columns = columns
@@ -259,6 +263,10 @@ class InvoiceBatch:
                 continue
             ready.append((group, vendor, order))
         existing = self._existing(ready)
+        writing = not self.job.dry_run and not self.result.problems
+        if writing:  # ids for what this batch may add, drawn while the connection is ours
+            self.invoice_ids.reserve(len(ready))
+            self.line_ids.reserve(sum(len(group.lines) for group, _, _ in ready))
         # The looking up is done: the previous batch may be written now, beside the building of this one.
         self._write_pending()
         new, changed = [], []
@@ -276,8 +284,8 @@ class InvoiceBatch:
             elif self._importable(group, before):
                 changed.append((before, invoice, lines))
                 self.result.count("updated", invoice)
-        if not self.job.dry_run and not self.result.problems:
-            self.pending = (new, changed)
+        if writing and not self.result.problems:
+            self.pending = self._ready(new, changed)
 
     def finish(self) -> None:
         """Write the last batch and wait until everything is written."""
@@ -293,11 +301,9 @@ class InvoiceBatch:
         if not ready:
             return {}
         self.statistics.refresh(settle=self.writer.wait)
-        vendor_ids = {vendor.pk for _, vendor, _ in ready}
-        numbers = {group.number for group, _, _ in ready}
         found = {
             (invoice.vendor_id, invoice.number): invoice
-            for invoice in Invoice.objects.filter(vendor_id__in=vendor_ids, number__in=numbers)
+            for invoice in Invoice.objects.filter(_with_keys([(vendor.pk, group.number) for group, vendor, _ in ready]))
             .exclude(status=Invoice.Status.CANCELLED)
             .select_related("purchase_order")
             .order_by()
@@ -376,10 +382,26 @@ class InvoiceBatch:
         old = [(line.description, line.quantity, line.unit_price, line.po_line_id) for line in before.imported_lines]
         return old == [(line.description, line.quantity, line.unit_price, None) for line in lines]
 
-    def _write(self, new, changed) -> None:
-        """Changed invoices are written here (the ORM); new ones and all the lines by the background writer."""
+    def _ready(self, new, changed) -> tuple:
+        """The batch's new rows with their ids and times, and their creation entries: all but the writing."""
         log = bulk.ChangeLog(actor=self.actor, additional_data={"path": "import", "import_job": self.job.pk})
         log.prepare(Invoice, InvoiceLine)
+        invoices = [invoice for invoice, _ in new]
+        bulk.make_ready(Invoice, invoices, self.invoice_ids.take(len(invoices)))
+        lines = []
+        for invoice, invoice_lines in [*new, *((invoice, lines) for _, invoice, lines in changed)]:
+            for line in invoice_lines:
+                line.invoice_id = invoice.pk
+                line._state.fields_cache["invoice"] = invoice
+                lines.append(line)
+        bulk.make_ready(InvoiceLine, lines, self.line_ids.take(len(lines)))
+        for instance in (*invoices, *lines):
+            log.created(instance)
+        log.seal()
+        return bulk.Insert(Invoice, invoices), bulk.Insert(InvoiceLine, lines), changed, log
+
+    def _write(self, invoices: bulk.Insert, lines: bulk.Insert, changed, log: bulk.ChangeLog) -> None:
+        """Changed invoices are written here (the ORM); new ones, all the lines and the log by the background writer."""
         if changed:
             now = timezone.now()
             for before, invoice, _ in changed:
@@ -390,26 +412,40 @@ class InvoiceBatch:
             for line in gone:
                 log.deleted(line)
             InvoiceLine.objects.filter(pk__in=[line.pk for line in gone])._raw_delete(InvoiceLine.objects.db)
-        self.writer.submit(_write_new_rows, new, changed, log)
-        self.statistics.added(len(new))
+        self.writer.submit(_write_new_rows, invoices, lines, log)
+        self.statistics.added(len(invoices.objects))
 
     def _problem(self, group: InvoiceRows, column: str, value, message: str) -> None:
         self.result.problem(group.first_row, column, value, message)
 
 
-def _write_new_rows(raw, new, changed, log: bulk.ChangeLog) -> None:
+def _with_keys(keys: list[tuple[int, str]]) -> Q:
+    """Invoices with these (vendor id, number) keys: on PostgreSQL, a subquery joining the keys as two arrays.
+
+    A batch's thousand keys as two array parameters joined to the table: one index look-up per key, and a
+    statement of the same short text for every batch. Two ``IN`` lists of a thousand values each would be
+    built, sent and parsed again for every batch, and match any vendor's number to any other's.
+    """
+    if connection.vendor != "postgresql":
+        return Q(vendor_id__in={vendor for vendor, _ in keys}, number__in={number for _, number in keys})
+    quote = connection.ops.quote_name
+    pk, vendor, number = (quote(Invoice._meta.get_field(name).column) for name in ("id", "vendor", "number"))
+    matching = RawSQL(  # noqa: S611 (only the model's own table and column names are put in the statement)
+        f"SELECT i.{pk} FROM {quote(Invoice._meta.db_table)} i "  # noqa: S608
+        f"JOIN unnest(%s::bigint[], %s::text[]) AS k(vendor, number) "
+        f"ON i.{vendor} = k.vendor AND i.{number} = k.number",
+        [[vendor for vendor, _ in keys], [number for _, number in keys]],
+    )
+    return Q(pk__in=matching)
+
+
+def _write_new_rows(raw, invoices: bulk.Insert, lines: bulk.Insert, log: bulk.ChangeLog) -> None:
     """The new invoices, the lines of new and changed ones, and the change log, on the connection ``raw``."""
-    invoices = [invoice for invoice, _ in new]
-    bulk.bulk_insert(Invoice, invoices, raw=raw)
-    log.created_rows(Invoice, invoices)
-    all_lines = []
-    for invoice, lines in [*new, *((invoice, lines) for _, invoice, lines in changed)]:
-        for line in lines:
-            line.invoice_id = invoice.pk
-            line._state.fields_cache["invoice"] = invoice
-            all_lines.append(line)
-    bulk.bulk_insert(InvoiceLine, all_lines, raw=raw)
-    log.created_rows(InvoiceLine, all_lines)
+    invoices.write(raw)
+    for line in lines.objects:
+        if line.invoice_id is None:  # where the database gives the ids as the rows are written
+            line.invoice_id = line._state.fields_cache["invoice"].pk
+    lines.write(raw)
     log.write(raw)
 
 

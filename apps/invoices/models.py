@@ -316,7 +316,8 @@ class InvoiceLine(models.Model):
         MATCHED = "matched", "Matched"
         EXCEPTION = "exception", "Exception"
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # Looked up by invoice through the index of the (invoice, line_number) constraint: no index of its own.
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveSmallIntegerField()
     po_line = models.ForeignKey(
         PurchaseOrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
@@ -328,9 +329,7 @@ class InvoiceLine(models.Model):
     match_status = models.CharField(
         max_length=10, choices=MatchStatus.choices, default=MatchStatus.PENDING, editable=False
     )
-    match_reason = models.CharField(
-        max_length=20, choices=ExceptionReason.choices, blank=True, editable=False, db_index=True
-    )
+    match_reason = models.CharField(max_length=20, choices=ExceptionReason.choices, blank=True, editable=False)
     match_detail = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:

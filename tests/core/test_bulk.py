@@ -1,5 +1,6 @@
 """Bulk writing: instances built without the model constructor, COPY, and the change log written in bulk."""
 
+import sys
 from datetime import date
 from decimal import Decimal
 
@@ -29,10 +30,13 @@ def test_new_instance_holds_what_the_constructor_gives():
         bulk.new_instance(Invoice, nonsense=1)
 
 
-@pytest.mark.postgres  # the database writes the entries there; elsewhere they are built here
-def test_creation_entries_written_by_the_database_hold_what_they_would_hold_written_one_by_one(make_user):
-    associate = make_user("associate")
-    vendor = VendorFactory(code="BULK-1")
+def creation_changes(instance) -> dict:
+    """A bulk creation entry's changes: every non-empty value of the instance written as text, from "None"."""
+    values = ((f.name, getattr(instance, f.attname)) for f in type(instance)._meta.concrete_fields)
+    return {name: ["None", str(value)] for name, value in values if value is not None and str(value) != ""}
+
+
+def _invoice_and_line(associate, vendor):
     invoice = bulk.new_instance(
         Invoice,
         number="B-1",
@@ -46,34 +50,65 @@ def test_creation_entries_written_by_the_database_hold_what_they_would_hold_writ
         created_by=associate,
         updated_by=associate,
     )
-    bulk.bulk_insert(Invoice, [invoice])
     line = bulk.new_instance(
         InvoiceLine,
         invoice=invoice,
         line_number=1,
-        description="Bolts, 'hex' \\ \"M8\"",
+        description="Bolts, 'hex' \\ \"M8\" \u00e9\u4e2d\t\n",
         quantity=Decimal("2.000"),
         unit_price=Decimal("1.25"),
         amount=Decimal("2.50"),
     )
+    return invoice, line
+
+
+def test_creation_entries_written_in_bulk_hold_every_value_written(make_user):
+    associate = make_user("associate")
+    vendor = VendorFactory(code="BULK-1")
+    invoice, line = _invoice_and_line(associate, vendor)
+    bulk.bulk_insert(Invoice, [invoice])
+    line.invoice_id = invoice.pk
     bulk.bulk_insert(InvoiceLine, [line])
     log = bulk.ChangeLog(actor=associate, additional_data={"path": "import", "import_job": 7})
-    log.created_rows(Invoice, [invoice])
-    log.created_rows(InvoiceLine, [line])
+    log.created(invoice)
+    log.created(line)
     log.write()
 
-    one_by_one = bulk.ChangeLog(actor=None, additional_data={})
     for instance in (invoice, line):
         saved = type(instance).objects.get(pk=instance.pk)
         entry = LogEntry.objects.get_for_object(saved).get()
         assert entry.action == LogEntry.Action.CREATE
-        assert entry.changes == one_by_one._created_changes(saved)
+        assert entry.changes == creation_changes(instance)
         assert entry.object_repr == str(saved) and entry.object_id == saved.pk
         assert entry.actor == associate and entry.additional_data == {"path": "import", "import_job": 7}
     invoice_entry = LogEntry.objects.get_for_object(invoice).get()
     assert invoice_entry.changes["total"] == ["None", "3.00"]
     assert invoice_entry.changes["was_disputed"] == ["None", "False"]
     assert "notes" not in invoice_entry.changes and "purchase_order" not in invoice_entry.changes
+    assert invoice_entry.changes["created_at"] == ["None", str(invoice.created_at)]
+    assert invoice_entry.changes["created_at"][1].endswith("+00:00")
+    line_entry = LogEntry.objects.get_for_object(line).get()
+    assert line_entry.changes["description"] == ["None", "Bolts, 'hex' \\ \"M8\" \u00e9\u4e2d\t\n"]
+
+
+@pytest.mark.postgres  # elsewhere the database gives the ids as the rows are written
+def test_rows_made_ready_with_drawn_ids_have_their_entries_before_they_are_written(make_user):
+    associate = make_user("associate")
+    invoice, _ = _invoice_and_line(associate, VendorFactory(code="BULK-2"))
+    pool = bulk.IdPool(Invoice)
+    pool.reserve(3)
+    bulk.make_ready(Invoice, [invoice], pool.take(1))
+    assert invoice.pk is not None and invoice.created_at is not None and len(pool.ids) == 2
+    log = bulk.ChangeLog(actor=associate, additional_data={})
+    log.created(invoice)
+    assert len(log.rows) == 1 and not log.awaiting_ids  # built now, not at the write
+    with pytest.raises(RuntimeError, match="3 Invoice ids taken, 2 reserved"):
+        pool.take(3)
+    bulk.bulk_insert(Invoice, [invoice])
+    log.write()
+    saved = Invoice.objects.get(pk=invoice.pk)
+    assert saved.created_at == invoice.created_at
+    assert LogEntry.objects.get_for_object(saved).get().changes == creation_changes(invoice)
 
 
 @pytest.mark.postgres  # elsewhere the writes run at once in the caller's thread
@@ -84,12 +119,16 @@ def test_background_writes_are_in_the_callers_transaction_and_a_failure_reaches_
         with raw.cursor() as cursor:
             cursor.execute("UPDATE vendors_vendor SET legal_name = %s WHERE id = %s", [name, vendor.pk])
 
+    interval = sys.getswitchinterval()
     with bulk.BackgroundWriter() as writer:
         assert writer.threaded
+        assert sys.getswitchinterval() == min(interval, bulk.BackgroundWriter.SWITCH_SECONDS)
         writer.submit(rename, "After Ltd")
         writer.wait()
         vendor.refresh_from_db()
         assert vendor.legal_name == "After Ltd"  # written on this connection, inside this test's transaction
+
+    assert sys.getswitchinterval() == interval  # the interpreter's own again
 
     def broken(raw):
         raise ValueError("The disk is full.")

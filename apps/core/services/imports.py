@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core import audit, imports
@@ -154,11 +154,32 @@ def _run_bulk(job: ImportJob, target: imports.ImportTarget) -> ImportJob:
                 result = target.bulk_importer(job=job, table=table, progress=progress)
     except imports.ImportFileError as exc:
         return _finish(job, status=ImportJob.Status.FAILED, message=str(exc))
+    except IntegrityError as exc:
+        # Rows saved meanwhile by someone else (found absent, then written by both): the transaction of the
+        # importer is rolled back by now, so nothing of the file was written and the job can be saved.
+        logger.warning("Import job %s refused by the database: %s", job.pk, exc, exc_info=exc)
+        return _finish(job, status=ImportJob.Status.FAILED, message=_refused_message(exc))
     if not result.rows and not result.problems:
         return _finish(job, status=ImportJob.Status.FAILED, message="The file has column names but no rows.")
     job.rows_total = job.rows_processed = result.rows
     problems = sorted(result.problems, key=lambda p: (p["row"] if isinstance(p["row"], int) else 0, p["column"]))
     return _conclude(job, summary=result.summary, preview=result.preview, problems=problems, unit=result.unit)
+
+
+def _refused_message(exc: Exception) -> str:
+    """The job's message when the database refused the rows: the record saved meanwhile, else the database's words."""
+    conflict = imports.unique_conflict(exc)
+    if conflict is not None:
+        return (
+            f"While this import ran, {conflict} was saved by someone else, so nothing was written. "
+            "Import the file again: rows already entered show as unchanged or updated."
+        )
+    diag = imports.database_diagnostics(exc)
+    reason = (diag.message_detail or diag.message_primary) if diag is not None else str(exc)
+    return (
+        f"While this import ran, the database refused its rows, so nothing was written ({reason}). "
+        "Import the file again; if it fails the same way, tell an administrator."
+    )
 
 
 class ProgressReporter:

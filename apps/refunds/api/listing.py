@@ -1,60 +1,100 @@
-"""What a page of the case list reads besides the cases themselves: their nested lists, as plain values.
+"""What a page of the case list reads: the columns its serializer shows, and its nested lists as plain values.
 
-The list shows approvals, return lines and attachments of every case on the page by a handful of plain
-fields. Each is read by one short statement over the page's case ids (``= ANY`` of one array parameter: the
-same statement text for every page, no query building per request) into light rows (``listed_<name>``, which
-the nested serializers read first): no model instances and none of the prefetch machinery. ``over_sla`` is
-worked out for the whole page at once (today's date and the zone read once).
+The columns are worked out once from the serializer's fields (``case_list_columns``). The list shows approvals,
+return lines and attachments of every case on the page by a handful of plain fields. Each is read by one short
+statement over the page's case ids (``= ANY`` of one array parameter: the same statement text for every page, no
+query building per request) into light rows (``listed_<name>``, which the nested serializers read first): no
+model instances and none of the prefetch machinery. ``over_sla`` is worked out for the whole page at once (today's
+date and the zone read once).
 """
 
 from functools import cache
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections
 from django.db.models.fields.files import FieldFile
+from rest_framework import relations
+from rest_framework import serializers as drf
 
+from apps.refunds.api.serializers import PayoutSerializer
 from apps.refunds.models import CaseApproval, CaseAttachment, OrderLine, RefundCase, ReturnLine
 
-# The columns the list shows (the serializer's fields) and what it reads for them and for its cursor.
-CASE_LIST_COLUMNS = (
-    "id",
-    "reference",
-    "order__reference",
-    "type",
-    "status",
-    "amount",
-    "currency",
-    "reason__code",
-    "notes",
-    "override_reason",
-    "requested_by",
-    "requested_at",
-    "due_date",
-    "approvals_required",
-    "approved_at",
-    "decided_by",
-    "decision_reason",
-    "rejected_at",
-    "processed_at",
-    "processed_by",
-    "closed_at",
-    "payout__id",
-    "payout__case",
-    "payout__method",
-    "payout__amount",
-    "payout__currency",
-    "payout__paid_at",
-    "payout__paid_by",
-    "payout__idempotency_key",
-    "network",
-    "network_reason_code",
-    "fee",
-    "evidence_due_date",
-    "evidence_submitted_at",
-    "outcome",
-    "amount_lost",
-)
+# What the case list reads for its fields that are not columns: a model property and a method field. Every
+# other column it reads is named by the serializer's own fields (see ``case_list_columns``).
+CASE_FIELD_READS = {
+    "over_sla": ("status", "due_date", "processed_at"),  # RefundCase.over_sla_on
+    "payout": PayoutSerializer,  # RefundCaseSerializer.get_payout shows the case's payout by this serializer
+}
+
+
+@cache
+def case_list_columns(view) -> tuple[str, ...]:
+    """The only columns a page of ``view``'s case list reads (its ``list_only``).
+
+    What the serializer's fields show, through the relations the list joins (``list_select_related``) or reads
+    for the whole page at once (``list_fetch_together``: their foreign key only); what ``CASE_FIELD_READS``
+    says for the fields that are not columns; what the cursor may order by. Nested lists are left to the
+    list's loaders. A field the list cannot read this way is an error naming it, not a slow page.
+    """
+    model = view.serializer_class.Meta.model
+    columns = _serializer_columns(view.serializer_class(), model, "", view)
+    ordering = view.pagination_class.ordering
+    for name in [*((ordering,) if isinstance(ordering, str) else ordering), *view.ordering_fields]:
+        name = name.lstrip("-")
+        columns.append(model._meta.pk.name if name == "pk" else name)
+    return tuple(dict.fromkeys(columns))
+
+
+def _serializer_columns(serializer, model, prefix: str, view) -> list[str]:
+    """The columns ``serializer`` shows of ``model``, which the case reaches by ``prefix``."""
+    columns = []
+    for field in serializer.fields.values():
+        if field.write_only or isinstance(field, drf.ListSerializer):
+            continue
+        path = prefix + field.field_name
+        reads = CASE_FIELD_READS.get(path)
+        if isinstance(reads, tuple):
+            columns += [prefix + name for name in reads]
+        elif reads is not None:
+            related = model._meta.get_field(field.field_name).related_model
+            columns += _serializer_columns(reads(), related, path + "__", view)
+        else:
+            columns += _field_columns(field, model, prefix, view)
+    return columns
+
+
+def _field_columns(field, model, prefix: str, view) -> list[str]:
+    """The columns one field shows: its source, followed through the relations the list reads."""
+    label = f"{type(field.parent).__name__}.{field.field_name}"
+    if field.source == "*" or not field.source_attrs:
+        raise ImproperlyConfigured(f"{label} is not a column: say in CASE_FIELD_READS what the case list reads for it.")
+    last = field.source_attrs[-1]
+    path = prefix.removesuffix("__")
+    for name in field.source_attrs:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            raise ImproperlyConfigured(
+                f"{label}: {name} is not a column of {model.__name__}: say in CASE_FIELD_READS what the case list "
+                "reads for it."
+            ) from None
+        path = f"{path}__{name}" if path else name
+        shows_object = name != last or isinstance(field, (relations.SlugRelatedField, drf.BaseSerializer))
+        if not model_field.is_relation or not shows_object:
+            return [path]  # a column, or the foreign key itself
+        if name == last and path in view.list_fetch_together:
+            return [path]  # the object is read for the whole page at once, by its foreign key
+        if path not in view.list_select_related:
+            raise ImproperlyConfigured(
+                f"{label} shows {path}, which the case list neither joins (list_select_related) nor reads for the "
+                "page at once (list_fetch_together)."
+            )
+        model = model_field.related_model
+    if isinstance(field, drf.BaseSerializer):
+        return _serializer_columns(field, model, path + "__", view)
+    return [f"{path}__{field.slug_field}"]
 
 
 def _table(model, alias: str) -> str:

@@ -111,12 +111,16 @@ class RefundCaseViewSet(
     # Nested lists are read as plain values, one short query each, and only the columns the list shows.
     list_prefetch = ()
     list_loaders = listing.CASE_LIST_LOADERS
-    list_only = listing.CASE_LIST_COLUMNS
     serializer_class = serializers.RefundCaseSerializer
     filterset_class = RefundCaseFilter
     search_fields = ["reference", "=order__reference", "order__customer_name", "=order__customer_email"]
     ordering_fields = ["requested_at", "due_date", "amount"]
     pagination_class = CountedLargeTablePagination
+
+    @property
+    def list_only(self) -> tuple[str, ...]:
+        """The columns the serializer's fields show, and what the cursor orders by."""
+        return listing.case_list_columns(type(self))
 
     def get_permissions(self):
         if self.action in TRANSITIONS:

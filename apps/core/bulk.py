@@ -193,16 +193,19 @@ class Insert:
             instance._state.db = DEFAULT_DB_ALIAS
 
 
-def copy_data(rows) -> bytes:
+def copy_data(rows, *, raw=None) -> bytes:
     """``rows`` (sequences of Python values) in COPY's text format, formatted in the calling thread.
 
-    psycopg formats them as it would for ``copy.write_row``, with the adapters of this thread's connection,
-    into memory rather than onto the connection (which another thread may be using meanwhile).
+    psycopg formats them as it would for ``copy.write_row``, with the adapters of ``raw`` (or of this
+    thread's connection), into memory rather than onto the connection, which another thread may be using
+    meanwhile.
     """
-    database = connections[DEFAULT_DB_ALIAS]
-    database.ensure_connection()
+    if raw is None:
+        database = connections[DEFAULT_DB_ALIAS]
+        database.ensure_connection()
+        raw = database.connection
     buffer = io.BytesIO()
-    with database.connection.cursor() as cursor, Copy(cursor, binary=False, writer=FileWriter(buffer)) as copy:
+    with raw.cursor() as cursor, Copy(cursor, binary=False, writer=FileWriter(buffer)) as copy:
         for row in rows:
             copy.write_row(row)
     return buffer.getvalue()
@@ -482,10 +485,10 @@ class ChangeLog:
             )
         )
 
-    def seal(self) -> None:
+    def seal(self, raw=None) -> None:
         """Format the entries gathered so far for COPY now, in this thread, as ``Insert`` does (PostgreSQL)."""
         if self.rows and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
-            self.formatted.append(copy_data(self.rows))
+            self.formatted.append(copy_data(self.rows, raw=raw))
             self.rows = []
 
     def write(self, raw=None) -> None:
@@ -510,7 +513,7 @@ class ChangeLog:
             )
             self.rows = []
             return
-        self.seal()
+        self.seal(raw)  # what was gathered since the last seal
         quote = database.ops.quote_name
         columns = ", ".join(quote(LogEntry._meta.get_field(name).column) for name in self.COLUMNS)
         for data in self.formatted:  # the JSON columns go as text, the server reads it as jsonb

@@ -412,6 +412,7 @@ class InvoiceBatch:
             for line in gone:
                 log.deleted(line)
             InvoiceLine.objects.filter(pk__in=[line.pk for line in gone])._raw_delete(InvoiceLine.objects.db)
+            log.seal()
         self.writer.submit(_write_new_rows, invoices, lines, log)
         self.statistics.added(len(invoices.objects))
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from apps.core import bulk
 from apps.invoices.models import Invoice, InvoiceLine
@@ -109,6 +110,26 @@ def test_rows_made_ready_with_drawn_ids_have_their_entries_before_they_are_writt
     saved = Invoice.objects.get(pk=invoice.pk)
     assert saved.created_at == invoice.created_at
     assert LogEntry.objects.get_for_object(saved).get().changes == creation_changes(invoice)
+
+
+@pytest.mark.postgres  # elsewhere the writes run at once in the caller's thread
+def test_a_change_log_written_by_the_writer_thread_uses_only_the_callers_connection(make_user):
+    associate = make_user("associate")
+    invoice, _ = _invoice_and_line(associate, VendorFactory(code="BULK-3"))
+    bulk.bulk_insert(Invoice, [invoice])
+    log = bulk.ChangeLog(actor=associate, additional_data={})
+    log.created(invoice)  # gathered and not sealed: the writer formats it
+    opened = []
+
+    def write(raw):
+        log.write(raw)
+        opened.append(connections[DEFAULT_DB_ALIAS].connection)
+
+    with bulk.BackgroundWriter() as writer:
+        writer.submit(write)
+        writer.wait()
+    assert opened == [None]  # the writer thread opened no connection of its own
+    assert LogEntry.objects.get_for_object(invoice).get().changes == creation_changes(invoice)
 
 
 @pytest.mark.postgres  # elsewhere the writes run at once in the caller's thread

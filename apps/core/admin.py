@@ -1,4 +1,5 @@
 import hashlib
+from itertools import chain
 
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
@@ -11,6 +12,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
 from django.db.models import Q, Value
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
@@ -98,7 +100,13 @@ class LargeTableAdminMixin:
                 .order_by()
                 .values_list("search_relation", "pk")[: self.search_related_limit]
             )
-        rows = lookups[0].union(*lookups[1:], all=True) if len(lookups) > 1 else lookups[0]
+        if (
+            len(lookups) > 1
+            and connections[self.model._default_manager.db].features.supports_slicing_ordering_in_compound
+        ):
+            rows = lookups[0].union(*lookups[1:], all=True)
+        else:  # one relation, or a database (SQLite) that cannot limit each part of a UNION: one query each
+            rows = chain.from_iterable(lookups)
         relations = list(self.search_related)
         keys: dict[str, list] = {}
         for n, pk in rows:

@@ -116,7 +116,8 @@ class Column:
     """One exported column: a ``values_list`` lookup, optionally masked unless the reader holds a permission.
 
     ``text`` columns are made formula-safe by the database as it reads them, ``json`` ones in Python;
-    ``cast`` columns (integers, decimals, dates) come back as their text, which CSV writes as is.
+    ``cast`` columns (integers, decimals, dates) come back from PostgreSQL as their text, which CSV writes as
+    is (SQLite's text of a decimal drops its places, so there they come back as values).
     """
 
     header: str
@@ -157,7 +158,7 @@ def model_columns(model, names: Sequence[str] | None = None) -> list[Column]:
     return columns
 
 
-def _selected(column: Column):
+def _selected(column: Column, *, cast: bool = True):
     if column.text:
         value = F(column.lookup)
         formula = Q(**{f"{column.lookup}__regex": FORMULA_START_SQL}) & ~Q(**{f"{column.lookup}__regex": NUMBER_SQL})
@@ -166,7 +167,7 @@ def _selected(column: Column):
             default=value,
             output_field=models.TextField(),
         )
-    if column.cast:
+    if column.cast and cast:
         return Cast(column.lookup, output_field=models.TextField())
     return column.lookup
 
@@ -182,7 +183,8 @@ def queryset_rows(queryset, columns: Sequence[Column], *, actor=None, chunk_size
         if column.mask is not None
         and not (column.shown_with and actor is not None and actor.has_perm(column.shown_with))
     ]
-    selected = queryset.prefetch_related(None).values_list(*[_selected(column) for column in columns])
+    cast = connections[queryset.db].vendor == "postgresql"
+    selected = queryset.prefetch_related(None).values_list(*[_selected(column, cast=cast) for column in columns])
     rows = selected.iterator(chunk_size=chunk_size)
     if not masks:
         yield from rows
@@ -337,11 +339,13 @@ def streaming_csv_response(
 def queryset_csv_stream(queryset, columns: Sequence[Column], *, actor=None) -> CSVStream:
     """A :class:`CSVStream` of a queryset read with ``values_list``: text made safe by the database, the rest here.
 
-    When every column is text, a number or a date and nothing is masked, the database writes each CSV
-    line itself (formula-safe and quoted as Python's ``csv`` module would) and Python only passes them on.
+    On PostgreSQL, when every column is text, a number or a date and nothing is masked, the database writes
+    each CSV line itself (formula-safe and quoted as Python's ``csv`` module would) and Python only passes them
+    on. Elsewhere (SQLite, whose numbers and times read as text differ from Python's) Python writes every line.
     """
     headers = [column.header for column in columns]
-    if all((column.text or column.cast) and column.mask is None and not column.json for column in columns):
+    by_database = connections[queryset.db].vendor == "postgresql"
+    if by_database and all((c.text or c.cast) and c.mask is None and not c.json for c in columns):
         return CSVLineStream(headers, queryset_csv_lines(queryset, columns))
     return CSVStream(
         headers,
@@ -389,9 +393,9 @@ def _copy_text_unescaped(data: bytes) -> bytes:
 
 
 class CSVLineStream(CSVStream):
-    """A :class:`CSVStream` of lines the database already wrote as CSV (``lines``: a values list of them).
+    """A :class:`CSVStream` of lines PostgreSQL already wrote as CSV (``lines``: a values list of them).
 
-    On PostgreSQL the lines come with ``COPY (query) TO STDOUT`` and are passed on in blocks of about
+    The lines come with ``COPY (query) TO STDOUT`` and are passed on in blocks of about
     ``COPY_CHUNK_BYTES``: one line per row of COPY's text format, whose escapes are undone (each line has
     its own CSV quoting).
     """
@@ -400,8 +404,7 @@ class CSVLineStream(CSVStream):
         buffer = io.StringIO()
         csv.writer(buffer).writerow(self.headers)
         self._head = buffer.getvalue().encode("utf-8")
-        database = connections[self.rows.db]
-        yield from self._copied(database) if database.vendor == "postgresql" else self._fetched()
+        yield from self._copied(connections[self.rows.db])
         if self._head:  # no rows
             yield self._chunk(b"")
         self.finished = True
@@ -426,15 +429,6 @@ class CSVLineStream(CSVStream):
         self._head = b""
         self.digest.update(chunk)
         return chunk
-
-    def _fetched(self) -> Iterator[bytes]:
-        lines = self.rows.iterator(chunk_size=QUERY_CHUNK_ROWS)
-        while batch := list(islice(lines, CSV_BATCH_ROWS)):
-            chunk = self._head + ("\r\n".join(batch) + "\r\n").encode("utf-8")
-            self._head = b""
-            self.row_count += len(batch)
-            self.digest.update(chunk)
-            yield chunk
 
 
 # --- Files written by the worker --------------------------------------------------------------------

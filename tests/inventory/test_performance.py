@@ -1,5 +1,6 @@
 """Query-count guards for the stock ledger at scale (timings: bench/bench_scale.py)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -55,7 +56,8 @@ def test_a_searched_ledger_costs_the_same_at_any_page_size_and_shows_each_entry_
 
     sqls = assert_changelist_scales(client, f"{LIST}?q={first.sku}", LedgerEntry)
 
-    assert [s for s in sqls if s.startswith('SELECT "inventory_item"."id"') and '"inventory_item"."id") IN' in s]
+    by_id = re.compile(r'FROM "inventory_item" WHERE \(?"inventory_item"\."id"\)? (IN|=)')
+    assert len([s for s in sqls if s.startswith('SELECT "inventory_item"."id"') and by_id.search(s)]) == 1
     page = client.get(f"{LIST}?q={first.sku}").content.decode()
     rows = page.split('id="result_list"', 1)[1]
     assert rows.count(f">{first.sku}<") + rows.count(f">{first}<") == LedgerEntry.objects.filter(item=first).count()
@@ -71,9 +73,12 @@ def test_a_search_by_bin_code_looks_up_items_and_bins_in_one_query(client, peopl
 
     assert "GRN-PERF-01" in page and "GRN-PERF-00" not in page
     sqls = [q["sql"] for q in ctx.captured_queries]
-    lookups = [s for s in sqls if "UPPER(" in s and ('FROM "inventory_item"' in s or 'FROM "inventory_location"' in s)]
-    assert len(lookups) == 1, lookups
-    assert "UNION ALL" in lookups[0]
+    lookups = [s for s in sqls if '"search_relation"' in s]  # the related rows matching the term
+    if connection.features.supports_slicing_ordering_in_compound:
+        assert len(lookups) == 1, lookups
+        assert "UNION ALL" in lookups[0]
+    else:  # SQLite cannot limit each part of a UNION: one query per relation
+        assert len(lookups) == 2, lookups
 
 
 def test_a_searched_ledger_reads_its_date_drill_down_with_its_count(client, people, many_entries):

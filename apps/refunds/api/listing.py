@@ -2,12 +2,13 @@
 
 The columns are worked out once from the serializer's fields (``case_list_columns``). The list shows approvals,
 return lines and attachments of every case on the page by a handful of plain fields. Each is read by one short
-statement over the page's case ids (``= ANY`` of one array parameter: the same statement text for every page, no
-query building per request) into light rows (``listed_<name>``, which the nested serializers read first): no
-model instances and none of the prefetch machinery. ``over_sla`` is worked out for the whole page at once (today's
+statement over the page's case ids (one array parameter, a JSON list on SQLite: the same statement text for every
+page, no query building per request) into light rows (``listed_<name>``, which the nested serializers read first):
+no model instances and none of the prefetch machinery. ``over_sla`` is worked out for the whole page at once (today's
 date and the zone read once).
 """
 
+import json
 from functools import cache
 from types import SimpleNamespace
 
@@ -105,8 +106,13 @@ def _column(model, alias: str, name: str) -> str:
     return f"{alias}.{connections[model.objects.db].ops.quote_name(model._meta.get_field(name).column)}"
 
 
+# The page's case ids as one parameter: an array on PostgreSQL, a JSON list elsewhere (SQLite).
+_IDS_PARAMETER = {"postgresql": "= ANY(%s)"}
+_IDS_PARAMETER_ELSEWHERE = "IN (SELECT value FROM json_each(%s))"
+
+
 @cache
-def _statement(name: str) -> str:
+def _statement(name: str, vendor: str) -> str:
     """The statement reading nested list ``name`` for a page (case id first, in the order the model sets)."""
     if name == "approvals":
         a, u = CaseApproval, get_user_model()
@@ -129,7 +135,8 @@ def _statement(name: str) -> str:
         order = [_column(a, "a", "case"), _column(a, "a", "id")]
     return (
         f"SELECT {', '.join(columns)} FROM {_table(a, 'a')}{join}"  # noqa: S608 (names from the models)
-        f" WHERE {_column(a, 'a', 'case')} = ANY(%s) ORDER BY {', '.join(order)}"
+        f" WHERE {_column(a, 'a', 'case')} {_IDS_PARAMETER.get(vendor, _IDS_PARAMETER_ELSEWHERE)}"
+        f" ORDER BY {', '.join(order)}"
     )
 
 
@@ -137,8 +144,10 @@ def _load(instances, name, model, make) -> None:
     """``listed_<name>`` on each case of ``instances``: ``make(row)`` for each of its rows, in the order read."""
     grouped = {instance.pk: [] for instance in instances}
     if grouped:
-        with connections[model.objects.db].cursor() as cursor:
-            cursor.execute(_statement(name), [list(grouped)])
+        database = connections[model.objects.db]
+        ids = list(grouped) if database.vendor == "postgresql" else json.dumps(list(grouped))
+        with database.cursor() as cursor:
+            cursor.execute(_statement(name, database.vendor), [ids])
             for row in cursor.fetchall():
                 grouped[row[0]].append(make(row))
     for instance in instances:

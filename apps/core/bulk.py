@@ -6,7 +6,7 @@ as ``Model(**values)`` would (each field's default, callable defaults called for
 the per-field work of ``Model.__init__``; ``make_ready`` gives them what saving gives (ids drawn ahead from
 the table's sequence by an ``IdPool``, automatic times), so that they can be referred to and their change
 log built before they are written; ``bulk_insert`` loads them with PostgreSQL's COPY; ``ChangeLog`` writes
-django-auditlog entries for them in bulk (each value as text, django-auditlog's text form of changes). No
+django-auditlog entries for them in bulk, as django-auditlog would write them one by one. No
 signals are sent: the callers write the change log themselves.
 """
 
@@ -19,16 +19,19 @@ import json
 import queue
 import sys
 import threading
-import uuid
 
 from auditlog.cid import get_cid
-from auditlog.diff import model_instance_diff
+from auditlog.diff import is_primitive, model_instance_diff
 from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import JSONField, signals
+from django.db.models import DateTimeField, JSONField, signals
 from django.db.models.base import ModelState
 from django.utils import timezone
+from django.utils.encoding import smart_str
 from psycopg import Copy
 from psycopg.copy import FileWriter
 
@@ -384,9 +387,13 @@ class TableStatistics:
 
 
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
-_PLAIN_TYPES = frozenset(
-    {int, float, bool, decimal.Decimal, datetime.date, datetime.datetime, datetime.time, uuid.UUID}
-)
+
+
+def _json_value(value) -> str:
+    """``value`` in django-auditlog's JSON form of changes: JSON's own types as they are, anything else as text."""
+    if is_primitive(value):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    return _json_string(smart_str(value))
 
 
 def _json_text(value):
@@ -396,8 +403,9 @@ def _json_text(value):
 class ChangeLog:
     """django-auditlog entries for rows written in bulk: the importing user, the job, the values.
 
-    A creation records each non-empty value as ``{field: ["None", "value"]}`` (django-auditlog's text form); an
-    update records what differs; a deletion the values before. Entries are built (their JSON included) in
+    Changes are written as django-auditlog writes them one by one (its JSON form, ``AUDITLOG_STORE_JSON_CHANGES``):
+    a creation records each value that is not None as ``{field: [null, value]}``; an update records what
+    differs; a deletion the values before. Entries are built (their JSON included) in
     the thread that records them and ``seal`` formats them for COPY there, so that a ``BackgroundWriter``
     only sends them: ``write`` loads them with COPY. A creation recorded before its row has an id is built at
     ``write``, once the row is written.
@@ -409,11 +417,12 @@ class ChangeLog:
         self.additional_data = json.dumps(additional_data)
         self.cid = get_cid()
         self.now = timezone.now()
+        self.json_changes = settings.AUDITLOG_STORE_JSON_CHANGES
         self.rows: list[tuple] = []
         self.formatted: list[bytes] = []
         self.awaiting_ids: list = []
         self._content_types: dict[type, int] = {}
-        self._fields: dict[type, list[tuple[str, str]]] = {}
+        self._fields: dict[type, list[tuple[str, str, bool]] | None] = {}
 
     def _content_type_id(self, model) -> int:
         if model not in self._content_types:
@@ -432,39 +441,68 @@ class ChangeLog:
             self._add(LogEntry.Action.CREATE, instance, self._created_changes(instance))
 
     def updated(self, before, after) -> None:
-        changes = model_instance_diff(before, after)
+        changes = model_instance_diff(before, after, use_json_for_changes=self.json_changes)
         if changes:
             self._add(LogEntry.Action.UPDATE, after, changes)
 
     def deleted(self, instance) -> None:
-        self._add(LogEntry.Action.DELETE, instance, model_instance_diff(instance, None))
+        self._add(
+            LogEntry.Action.DELETE,
+            instance,
+            model_instance_diff(instance, None, use_json_for_changes=self.json_changes),
+        )
 
     def _created_changes(self, instance) -> str:
-        """The creation's changes as JSON text: ``{"field": ["None", "value"], ...}`` for each non-empty value.
+        """The creation's changes as JSON text, as django-auditlog writes them: ``{"field": [null, value], ...}``.
 
-        Built as text directly (it is the bulk of an import's work): a field's name and the opening of its
-        pair are put together once per model; a number, date, time or UUID is written as ``str()`` gives it
-        (nothing in it needs escaping), any other value as ``json.dumps`` writes its text.
+        Built as text directly (it is the bulk of an import's work), with django-auditlog's JSON form of each
+        value: numbers, booleans and text as themselves, related records by id, a date and time in UTC without
+        its offset, any other value as its ``str()``. A field whose value is None is left out, and so are reverse
+        relations (for which django-auditlog writes the name of their manager). A model whose
+        registration includes, excludes or masks fields, or the text form of changes, goes through
+        django-auditlog's own diff.
         """
         model = type(instance)
-        fields = self._fields.get(model)
+        if model not in self._fields:
+            self._fields[model] = self._creation_fields(model)
+        fields = self._fields[model]
         if fields is None:
-            fields = self._fields[model] = [
-                (f'{_json_string(f.name)}: ["None", ', f.attname) for f in model._meta.concrete_fields
-            ]
+            own = [field.name for field in model._meta.concrete_fields]  # not the reverse relations' managers
+            changes = model_instance_diff(None, instance, fields_to_check=own, use_json_for_changes=self.json_changes)
+            return json.dumps(changes, cls=DjangoJSONEncoder)
         values = instance.__dict__
         pairs = []
-        for opening, attname in fields:
+        for opening, attname, moment in fields:
             value = values[attname]
             if value is None:
                 continue
-            if type(value) in _PLAIN_TYPES:
+            kind = type(value)
+            if kind is str:
+                pairs.append(opening + _json_string(value) + "]")
+            elif kind is decimal.Decimal or kind is datetime.date:
                 pairs.append(f'{opening}"{value}"]')
-            elif value != "":
-                text = value if isinstance(value, str) else str(value)
-                if text:
-                    pairs.append(f"{opening}{_json_string(text)}]")
+            elif kind is int:
+                pairs.append(f"{opening}{value}]")
+            elif moment and kind is datetime.datetime:
+                if value.tzinfo is not None:
+                    value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+                pairs.append(f'{opening}"{value}"]')
+            elif kind is bool:
+                pairs.append(opening + ("true]" if value else "false]"))
+            else:
+                pairs.append(opening + _json_value(value) + "]")
         return "{" + ", ".join(pairs) + "}"
+
+    def _creation_fields(self, model) -> list[tuple[str, str, bool]] | None:
+        """Per field: its pair's opening, its attname, whether a moment in time; None for django-auditlog's diff."""
+        options = auditlog.get_model_fields(model) if auditlog.contains(model) else {}
+        chosen = any(options.get(key) for key in ("include_fields", "exclude_fields", "mask_fields"))
+        if chosen or not self.json_changes:
+            return None
+        return [
+            (f"{_json_string(field.name)}: [null, ", field.attname, isinstance(field, DateTimeField))
+            for field in model._meta.concrete_fields
+        ]
 
     def _add(self, action, instance, changes: dict | str) -> None:
         pk = instance.pk

@@ -1,11 +1,15 @@
 """Bulk writing: instances built without the model constructor, COPY, and the change log written in bulk."""
 
+import json
 import sys
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from apps.core import bulk
@@ -32,9 +36,13 @@ def test_new_instance_holds_what_the_constructor_gives():
 
 
 def creation_changes(instance) -> dict:
-    """A bulk creation entry's changes: every non-empty value of the instance written as text, from "None"."""
-    values = ((f.name, getattr(instance, f.attname)) for f in type(instance)._meta.concrete_fields)
-    return {name: ["None", str(value)] for name, value in values if value is not None and str(value) != ""}
+    """The changes django-auditlog itself records when ``instance`` is created (its JSON form), as read back.
+
+    Only the model's own fields: for a reverse relation django-auditlog writes its manager's name ("None").
+    """
+    changes = model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+    own = {field.name for field in type(instance)._meta.concrete_fields}
+    return {name: pair for name, pair in json.loads(json.dumps(changes, cls=DjangoJSONEncoder)).items() if name in own}
 
 
 def _invoice_and_line(associate, vendor):
@@ -83,13 +91,14 @@ def test_creation_entries_written_in_bulk_hold_every_value_written(make_user):
         assert entry.object_repr == str(saved) and entry.object_id == saved.pk
         assert entry.actor == associate and entry.additional_data == {"path": "import", "import_job": 7}
     invoice_entry = LogEntry.objects.get_for_object(invoice).get()
-    assert invoice_entry.changes["total"] == ["None", "3.00"]
-    assert invoice_entry.changes["was_disputed"] == ["None", "False"]
-    assert "notes" not in invoice_entry.changes and "purchase_order" not in invoice_entry.changes
-    assert invoice_entry.changes["created_at"] == ["None", str(invoice.created_at)]
-    assert invoice_entry.changes["created_at"][1].endswith("+00:00")
+    assert invoice_entry.changes["total"] == [None, "3.00"]
+    assert invoice_entry.changes["was_disputed"] == [None, False]
+    assert invoice_entry.changes["vendor"] == [None, vendor.pk]
+    assert invoice_entry.changes["notes"] == [None, ""] and "purchase_order" not in invoice_entry.changes
+    in_utc = invoice.created_at.astimezone(UTC).replace(tzinfo=None)
+    assert invoice_entry.changes["created_at"] == [None, str(in_utc)]
     line_entry = LogEntry.objects.get_for_object(line).get()
-    assert line_entry.changes["description"] == ["None", "Bolts, 'hex' \\ \"M8\" \u00e9\u4e2d\t\n"]
+    assert line_entry.changes["description"] == [None, "Bolts, 'hex' \\ \"M8\" \u00e9\u4e2d\t\n"]
 
 
 @pytest.mark.postgres  # elsewhere the database gives the ids as the rows are written
@@ -160,3 +169,14 @@ def test_background_writes_are_in_the_callers_transaction_and_a_failure_reaches_
         writer.submit(lambda raw: later.append(raw))
         writer.wait()
     assert later == []  # nothing after a failed write is written
+
+
+def test_a_model_that_masks_fields_has_them_masked_in_entries_written_in_bulk(make_user):
+    vendor = VendorFactory(code="BULK-M", bank_account_number="DE89370400440532013000")
+    log = bulk.ChangeLog(actor=make_user("vendor_manager"), additional_data={})
+    log.created(vendor)
+    log.write()
+    changes = LogEntry.objects.get_for_object(vendor).get(additional_data={}).changes
+    assert changes == creation_changes(vendor)
+    assert "DE89370400440532013000" not in json.dumps(changes)
+    assert changes["bank_account_number"][1].endswith("3000") and changes["code"] == [None, "BULK-M"]

@@ -7,10 +7,10 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from apps.core.models import ImportJob
-from apps.core.services.imports import import_job_create, import_job_run, progress_key
+from apps.core.services.imports import _refused_message, import_job_create, import_job_run, progress_key
 from apps.invoices import imports as invoice_imports
 from apps.invoices import services
 from apps.invoices.models import Invoice, InvoiceLine, PurchaseOrder
@@ -111,7 +111,22 @@ def test_an_order_deleted_by_someone_else_mid_import_fails_the_job_with_the_data
     job = upload(associate, HEADER + "ACME-01,INV-1,2026-10-01,2026-10-31,PO-9,Brackets,10,2.50,1.00\n")
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.message.startswith("While this import ran, the database refused its rows, so nothing was written (")
+    assert job.message.startswith(
+        "While this import ran, a record its rows refer to was deleted by someone else, so nothing was written ("
+    )
     assert f"Key (purchase_order_id)=({order.pk}) is not present" in job.message
     assert not Invoice.objects.exists()
     assert not LogEntry.objects.filter(additional_data__import_job=job.pk).exists()
+
+
+def test_a_rule_the_checks_missed_fails_the_job_with_the_database_reason_for_an_administrator(associate):
+    acme = VendorFactory(code="ACME-01", legal_name="Acme Ltd")
+    upload(associate, FILE)
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        Invoice.objects.filter(vendor=acme, number="INV-1").update(due_date=date(2026, 9, 1))  # before its date
+
+    message = _refused_message(refused.value)
+
+    assert message.startswith("The database refused the file's rows, so nothing was written (")
+    assert "invoice_due_after_date" in message and "Tell an administrator" in message
+    assert "While this import ran" not in message

@@ -90,7 +90,7 @@ def test_every_created_row_is_on_the_audit_trail_with_the_user_and_the_job(assoc
     entry = LogEntry.objects.get_for_object(invoice).get(action=LogEntry.Action.CREATE)
     assert entry.actor == associate
     assert entry.additional_data == {"path": "import", "import_job": job.pk}
-    assert entry.changes["number"] == ["None", "INV-1"]
+    assert entry.changes["number"] == [None, "INV-1"]
     line = invoice.lines.get(line_number=2)
     line_entry = LogEntry.objects.get_for_object(line).get()
     assert line_entry.action == LogEntry.Action.CREATE and line_entry.additional_data["import_job"] == job.pk

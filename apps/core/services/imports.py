@@ -17,6 +17,7 @@ from apps.core.models import ImportJob
 
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 5
+FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE
 
 
 def progress_key(job_id: int) -> str:
@@ -167,7 +168,11 @@ def _run_bulk(job: ImportJob, target: imports.ImportTarget) -> ImportJob:
 
 
 def _refused_message(exc: Exception) -> str:
-    """The job's message when the database refused the rows: the record saved meanwhile, else the database's words."""
+    """The job's message when the database refused the rows, in the words of what happened.
+
+    A unique key: the record someone saved meanwhile. A foreign key: a record deleted meanwhile. Anything
+    else is a rule the import's checks missed: the database's reason, for an administrator.
+    """
     conflict = imports.unique_conflict(exc)
     if conflict is not None:
         return (
@@ -175,10 +180,16 @@ def _refused_message(exc: Exception) -> str:
             "Import the file again: rows already entered show as unchanged or updated."
         )
     diag = imports.database_diagnostics(exc)
-    reason = (diag.message_detail or diag.message_primary) if diag is not None else str(exc)
+    if diag is not None and diag.sqlstate == FOREIGN_KEY_VIOLATION:
+        return (
+            f"While this import ran, a record its rows refer to was deleted by someone else, so nothing was "
+            f"written ({diag.message_detail or diag.message_primary}). Import the file again: the rows that "
+            "refer to it will be reported."
+        )
+    reason = diag.message_primary if diag is not None else str(exc)  # the detail is the whole row: unreadable
     return (
-        f"While this import ran, the database refused its rows, so nothing was written ({reason}). "
-        "Import the file again; if it fails the same way, tell an administrator."
+        f"The database refused the file's rows, so nothing was written ({reason}). "
+        "Tell an administrator: the import's checks should have reported this as a row error."
     )
 
 

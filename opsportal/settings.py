@@ -116,8 +116,7 @@ TEMPLATES = [
 _sqlite_default = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db("DATABASE_URL", default=_sqlite_default)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the default database and the test database's file
     # Web, worker and scheduler share one file: WAL lets readers and a writer work side by side,
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -125,6 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a file of their own too, not SQLite's shared in-memory database: the live server's request
+    # threads then wait for each other's locks, where a shared in-memory database fails them at once.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

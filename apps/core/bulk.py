@@ -489,6 +489,8 @@ class ChangeLog:
                 pairs.append(f'{opening}"{value}"]')
             elif kind is bool:
                 pairs.append(opening + ("true]" if value else "false]"))
+            elif isinstance(value, str):  # a choice's enum member: its value
+                pairs.append(opening + _json_string(value) + "]")
             else:
                 pairs.append(opening + _json_value(value) + "]")
         return "{" + ", ".join(pairs) + "}"

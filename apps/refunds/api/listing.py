@@ -106,11 +106,6 @@ def _column(model, alias: str, name: str) -> str:
     return f"{alias}.{connections[model.objects.db].ops.quote_name(model._meta.get_field(name).column)}"
 
 
-# The page's case ids as one parameter: an array on PostgreSQL, a JSON list elsewhere (SQLite).
-_IDS_PARAMETER = {"postgresql": "= ANY(%s)"}
-_IDS_PARAMETER_ELSEWHERE = "IN (SELECT value FROM json_each(%s))"
-
-
 @cache
 def _statement(name: str, vendor: str) -> str:
     """The statement reading nested list ``name`` for a page (case id first, in the order the model sets)."""
@@ -133,9 +128,11 @@ def _statement(name: str, vendor: str) -> str:
         columns = [_column(a, "a", f) for f in ("case", "id", "file", "description", "created_at")]
         join = ""
         order = [_column(a, "a", "case"), _column(a, "a", "id")]
+    # The page's case ids as one parameter: an array on PostgreSQL, a JSON list elsewhere (SQLite).
+    ids = "= ANY(%s)" if vendor == "postgresql" else "IN (SELECT value FROM json_each(%s))"
     return (
         f"SELECT {', '.join(columns)} FROM {_table(a, 'a')}{join}"  # noqa: S608 (names from the models)
-        f" WHERE {_column(a, 'a', 'case')} {_IDS_PARAMETER.get(vendor, _IDS_PARAMETER_ELSEWHERE)}"
+        f" WHERE {_column(a, 'a', 'case')} {ids}"
         f" ORDER BY {', '.join(order)}"
     )
 

@@ -5,6 +5,8 @@ Two records make the trail:
 
 * django-auditlog's ``LogEntry`` — every create, update and delete of a registered model with
   the fields before and after, written from model signals; we add actor, path and request.
+  Writes that send no signals (``QuerySet.update``, ``bulk_update``) go through ``logged_update``
+  and ``logged_bulk_update``, which leave the same entries.
 * ``AuditEvent`` — an append-only log of things that are not field changes: approvals,
   exports, imports, logins, failed logins, denied requests.
 
@@ -123,3 +125,105 @@ def record(
         message=message,
         data=data or {},
     )
+
+
+def stamp_change_log_entry(entry) -> None:
+    """Give a change log entry the acting user, the path (and request) and the address of this context."""
+    ctx = _current.get()
+    if entry.actor_id is None:
+        actor = ctx.resolve_actor()
+        if actor is not None:
+            entry.actor = actor
+            entry.actor_email = actor.email or None
+    extra = dict(entry.additional_data or {})
+    extra["path"] = ctx.path
+    if ctx.path in {"admin", "admin_action", "api", "web"}:
+        extra["request"] = ctx.detail[:255]
+    entry.additional_data = extra
+    if entry.remote_addr is None:
+        entry.remote_addr = ctx.remote_addr
+
+
+def logged_update(queryset, **values) -> int:
+    """``queryset.update(**values)``, leaving in the change log what ``save()`` would leave for each row.
+
+    A queryset update sends no signals, so django-auditlog never sees it. Here the rows are locked and read,
+    updated (``F()`` expressions included; the model's ``auto_now`` fields stamped, as ``save()`` stamps
+    them), read again, and each row that changed gets an update entry with its fields before and after.
+    Returns the number of rows updated. Runs inside the caller's transaction.
+    """
+    from django.utils import timezone
+
+    model = queryset.model
+    now = timezone.now()
+    for field in model._meta.concrete_fields:
+        if getattr(field, "auto_now", False) and field.name not in values and field.attname not in values:
+            values[field.name] = now
+    if not _logged(model):
+        return queryset.update(**values)
+    before = {row.pk: row for row in queryset.select_for_update(of=("self",)).order_by("pk")}
+    if not before:
+        return 0
+    rows = model._base_manager.filter(pk__in=list(before))
+    updated = rows.update(**values)
+    names = {model._meta.get_field(name).name for name in values}
+    _log_updates(model, [(before[row.pk], row) for row in rows], names)
+    return updated
+
+
+def logged_bulk_update(objects, fields) -> None:
+    """``bulk_update(objects, fields)``, leaving an update entry with the fields before and after per changed row.
+
+    The rows are locked and read before they are written; ``objects`` hold the values after.
+    """
+    objects = list(objects)
+    if not objects:
+        return
+    model = type(objects[0])
+    if _logged(model):
+        pks = sorted(obj.pk for obj in objects)
+        before = model._base_manager.select_for_update().in_bulk(pks)
+        pairs = [(before[obj.pk], obj) for obj in objects]
+    model._base_manager.bulk_update(objects, fields)
+    if _logged(model):
+        _log_updates(model, pairs, {model._meta.get_field(name).name for name in fields})
+
+
+def _logged(model) -> bool:
+    from auditlog.context import auditlog_disabled
+    from auditlog.registry import auditlog
+
+    return auditlog.contains(model) and not auditlog_disabled.get(False)
+
+
+def _log_updates(model, pairs, names) -> None:
+    """One django-auditlog update entry per (before, after) pair that differs in ``names``, written at once."""
+    from auditlog.cid import get_cid
+    from auditlog.diff import model_instance_diff
+    from auditlog.models import LogEntry
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils.encoding import smart_str
+
+    content_type = ContentType.objects.get_for_model(model)
+    cid = get_cid()
+    entries = []
+    for before, after in pairs:
+        changes = model_instance_diff(
+            before, after, fields_to_check=names, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
+        )
+        if not changes:
+            continue
+        entry = LogEntry(
+            content_type=content_type,
+            object_pk=smart_str(after.pk),
+            object_id=after.pk if isinstance(after.pk, int) else None,
+            object_repr=smart_str(after),
+            action=LogEntry.Action.UPDATE,
+            changes=changes,
+            serialized_data=LogEntry.objects._get_serialized_data_or_none(after),
+            cid=cid,
+        )
+        stamp_change_log_entry(entry)
+        entries.append(entry)
+    LogEntry.objects.bulk_create(entries)

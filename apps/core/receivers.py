@@ -12,19 +12,7 @@ from apps.core.models import BaseModel
 
 @receiver(pre_save, sender=LogEntry)
 def _stamp_change_log_entry(sender, instance, raw=False, **kwargs):
-    ctx = audit.current()
-    if instance.actor_id is None:
-        actor = ctx.resolve_actor()
-        if actor is not None:
-            instance.actor = actor
-            instance.actor_email = actor.email or None
-    extra = dict(instance.additional_data or {})
-    extra["path"] = ctx.path
-    if ctx.path in {"admin", "admin_action", "api", "web"}:
-        extra["request"] = ctx.detail[:255]
-    instance.additional_data = extra
-    if instance.remote_addr is None:
-        instance.remote_addr = ctx.remote_addr
+    audit.stamp_change_log_entry(instance)
 
 
 @receiver(pre_save)

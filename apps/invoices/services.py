@@ -849,7 +849,7 @@ def payment_record(
         reference=reference,
         created_by=actor,
     )
-    Invoice.objects.filter(pk=invoice.pk).update(paid_amount=F("paid_amount") + amount, updated_by=actor)
+    audit.logged_update(Invoice.objects.filter(pk=invoice.pk), paid_amount=F("paid_amount") + amount, updated_by=actor)
     audit.record(
         action="payment.recorded",
         actor=actor,
@@ -896,7 +896,9 @@ def credit_memo_apply(
         reason=_reason(reason),
         created_by=actor,
     )
-    Invoice.objects.filter(pk=invoice.pk).update(credited_amount=F("credited_amount") + amount, updated_by=actor)
+    audit.logged_update(
+        Invoice.objects.filter(pk=invoice.pk), credited_amount=F("credited_amount") + amount, updated_by=actor
+    )
     audit.record(
         action="credit_memo.applied", actor=actor, target=invoice, data={"amount": str(amount), "number": number}
     )

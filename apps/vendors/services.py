@@ -194,9 +194,8 @@ def contact_save(*, actor, contact_id: int | None = None, **fields) -> VendorCon
     Vendor.objects.select_for_update().get(pk=contact.vendor_id)  # one primary switch at a time per vendor
     contact.full_clean(validate_constraints=False)
     if contact.is_primary:
-        VendorContact.objects.filter(vendor_id=contact.vendor_id, is_primary=True).exclude(pk=contact.pk).update(
-            is_primary=False
-        )
+        others = VendorContact.objects.filter(vendor_id=contact.vendor_id, is_primary=True).exclude(pk=contact.pk)
+        audit.logged_update(others, is_primary=False)
     contact.validate_constraints()
     contact.save()
     return contact
@@ -495,7 +494,9 @@ def review_finalize(*, review_id: int, actor) -> PerformanceReview:
     review.sop_version = sop_version_in_force(area="vendors")
     review.save()
     if review.supersedes_id:
-        PerformanceReview.objects.filter(pk=review.supersedes_id).update(status=PerformanceReview.Status.SUPERSEDED)
+        audit.logged_update(
+            PerformanceReview.objects.filter(pk=review.supersedes_id), status=PerformanceReview.Status.SUPERSEDED
+        )
     _refresh_vendor_standing(review.vendor_id)
     audit.record(
         action="vendor_review.finalized",
@@ -516,7 +517,8 @@ def _refresh_vendor_standing(vendor_id: int) -> None:
         .order_by("-period_end", "-finalized_at")
         .first()
     )
-    Vendor.objects.filter(pk=vendor_id).update(
+    audit.logged_update(
+        Vendor.objects.filter(pk=vendor_id),
         latest_score=latest.overall_score if latest else None,
         latest_standing=latest.standing if latest else "",
         latest_review_end=latest.period_end if latest else None,

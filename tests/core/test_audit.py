@@ -217,3 +217,76 @@ def test_request_paths_are_told_apart(rf, method, url, data, expected):
     from apps.core.middleware import _path_for
 
     assert _path_for(getattr(rf, method)(url, data)) == expected
+
+
+# --- Writes that send no signals ----------------------------------------------------------------
+
+
+@pytest.fixture
+def vendors(db):
+    from tests.vendors.factories import VendorFactory
+
+    return [VendorFactory(payment_terms_days=days, bank_account_number="DE001") for days in (30, 30, 45)]
+
+
+def test_a_queryset_update_leaves_each_rows_fields_before_and_after(vendors, make_user):
+    from django.db.models import F
+
+    from apps.vendors.models import Vendor
+
+    manager = make_user("vendor_manager")
+    first, second, third = vendors
+    with audit.audit_context(path="task", actor=manager), transaction.atomic():
+        updated = audit.logged_update(
+            Vendor.objects.filter(pk__in=[first.pk, second.pk]).exclude(pk=third.pk),
+            payment_terms_days=F("payment_terms_days") + 15,
+            bank_account_number="DE002",
+        )
+
+    assert updated == 2
+    for vendor in (first, second):
+        entry = changes_of(vendor).get(action=LogEntry.Action.UPDATE)
+        assert entry.changes["payment_terms_days"] == [30, 45]  # F() read back after the update
+        masked = entry.changes["bank_account_number"][1]
+        assert masked.startswith("**") and masked != "DE002"  # masked as the registration says
+        assert "updated_at" in entry.changes  # stamped as save() stamps it
+        assert entry.actor == manager
+        assert entry.additional_data["path"] == "task"
+    assert not changes_of(third).filter(action=LogEntry.Action.UPDATE).exists()
+    assert Vendor.objects.get(pk=first.pk).payment_terms_days == 45
+
+
+def test_a_queryset_update_that_changes_nothing_leaves_no_entry(vendors):
+    from apps.vendors.models import Vendor
+
+    first = vendors[0]
+    with transaction.atomic():
+        audit.logged_update(Vendor.objects.filter(pk=first.pk), payment_terms_days=30, updated_at=first.updated_at)
+
+    assert not changes_of(first).filter(action=LogEntry.Action.UPDATE).exists()
+
+
+def test_a_bulk_update_leaves_each_changed_rows_fields_before_and_after(vendors, make_user):
+    first, second, third = vendors
+    old_name = second.legal_name
+    first.legal_name, second.legal_name = "Renamed One", "Renamed Two"
+    before = {vendor.pk: changes_of(vendor).count() for vendor in vendors}
+    with audit.audit_context(path="admin_action", actor=make_user("vendor_manager")), transaction.atomic():
+        audit.logged_bulk_update(vendors, ["legal_name"])
+
+    renamed = changes_of(second).get(action=LogEntry.Action.UPDATE)
+    assert renamed.changes == {"legal_name": [old_name, "Renamed Two"]}
+    assert renamed.additional_data["path"] == "admin_action"
+    assert changes_of(first).count() == before[first.pk] + 1
+    assert changes_of(third).count() == before[third.pk]
+
+
+def test_updates_are_not_logged_where_django_auditlog_is_disabled(vendors):
+    from auditlog.context import disable_auditlog
+
+    from apps.vendors.models import Vendor
+
+    with disable_auditlog(), transaction.atomic():
+        assert audit.logged_update(Vendor.objects.filter(pk=vendors[0].pk), payment_terms_days=60) == 1
+
+    assert not changes_of(vendors[0]).filter(action=LogEntry.Action.UPDATE).exists()

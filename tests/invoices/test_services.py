@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -437,6 +438,24 @@ def test_partial_payments_then_the_rest_settle_the_invoice(submitted, po_line, a
     services.payment_record(invoice_id=invoice.pk, actor=associate, amount="600.00", payment_date=PAST, reference="P2")
     done = Invoice.objects.get(pk=invoice.pk)
     assert (done.status, done.open_balance, done.paid_amount) == (S.PAID, Decimal("0.00"), Decimal("1000.00"))
+
+
+def test_payments_and_credits_leave_the_balances_before_and_after_in_the_change_log(
+    submitted, po_line, approver, associate
+):
+    invoice = scheduled(submitted(po_line), approver)
+    services.credit_memo_apply(
+        actor=associate, invoice_id=invoice.pk, number="CM-1", memo_date=PAST, amount="100.00", reason="Damaged"
+    )
+    services.payment_record(invoice_id=invoice.pk, actor=associate, amount="400.00", payment_date=PAST, reference="P1")
+
+    entries = LogEntry.objects.get_for_object(invoice).filter(action=LogEntry.Action.UPDATE).order_by("id")
+    balances = [
+        {name: entry.changes[name] for name in ("paid_amount", "credited_amount") if name in entry.changes}
+        for entry in entries
+    ]
+    assert {"credited_amount": ["0.00", "100.00"]} in balances
+    assert {"paid_amount": ["0.00", "400.00"]} in balances
 
 
 @pytest.mark.parametrize(("amount", "field"), [("1000.01", "amount"), ("0", "amount"), ("-5", "amount")])

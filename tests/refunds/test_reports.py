@@ -87,3 +87,24 @@ def test_the_report_file_is_downloaded_by_exporters_only(client, setup, make_use
     assert response.status_code == 200
     assert response.content.startswith(b"type,currency")
     assert client.get(f"/api/v1/refund-report-runs/{run.pk}/download/").status_code == 200
+
+
+def test_a_failed_run_says_why_and_its_failure_is_on_the_change_log(setup, make_user, monkeypatch):
+    from auditlog.models import LogEntry
+
+    from apps.refunds.services import reports
+
+    run = services.report_run_request(actor=make_user("approver"), kind="aging")
+
+    def render_fails(columns, rows, fmt):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(reports, "render", render_fails)
+    with pytest.raises(OSError, match="No space"):
+        services.report_run_generate(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("failed", "No space left on device")
+    failed = LogEntry.objects.get_for_object(run).filter(action=LogEntry.Action.UPDATE).order_by("id").last()
+    assert failed.changes["status"] == ["running", "failed"]
+    assert failed.changes["error"] == ["", "No space left on device"]

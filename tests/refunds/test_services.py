@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -34,6 +35,14 @@ def test_a_refund_reserves_its_amount_on_the_order(order, request_case, associat
     assert case.due_date == timezone.localdate() + timedelta(days=5)
     assert order.committed_amount == Decimal("250.00")
     assert AuditEvent.objects.filter(action="refundcase.requested", target_id=str(case.pk)).exists()
+
+
+def test_the_reserved_amount_is_in_the_orders_change_log(order, request_case, associate):
+    case = request_case(order, "250.00")
+    services.case_cancel(case_id=case.pk, actor=associate, reason="Customer kept the goods")
+
+    entries = LogEntry.objects.get_for_object(order).filter(action=LogEntry.Action.UPDATE).order_by("id")
+    assert [entry.changes["committed_amount"] for entry in entries] == [["0.00", "250.00"], ["250.00", "0.00"]]
 
 
 def test_the_whole_paid_amount_may_be_refunded_but_not_one_cent_more(order, request_case):

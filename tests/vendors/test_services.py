@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -161,6 +162,15 @@ def test_a_new_primary_contact_replaces_the_old_one(manager):
     first.refresh_from_db()
     assert not first.is_primary and second.is_primary
     assert VendorContact.objects.filter(vendor=vendor, is_primary=True).count() == 1
+
+
+def test_the_replaced_primary_contact_is_in_the_change_log(manager):
+    vendor = VendorFactory()
+    first = services.contact_save(actor=manager, vendor=vendor, name="Ann", email="ann@x.com", is_primary=True)
+    services.contact_save(actor=manager, vendor=vendor, name="Bob", email="bob@x.com", is_primary=True)
+
+    entry = LogEntry.objects.get_for_object(first).get(action=LogEntry.Action.UPDATE)
+    assert entry.changes["is_primary"] == [True, False]
 
 
 def test_a_contract_cannot_end_before_it_starts(manager):

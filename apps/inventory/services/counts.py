@@ -295,7 +295,7 @@ def cycle_count_start(*, count_id: int, actor) -> CycleCount:
     lines = list(count.lines.select_related("item").order_by("item_id", "location_id"))
     for line in lines:  # locks stock levels in a stable order
         _snapshot(line, at=now)
-    CycleCountLine.objects.bulk_update(lines, ["expected_quantity", "unit_cost", "snapshot_at", "stock_moved_at"])
+    audit.logged_bulk_update(lines, ["expected_quantity", "unit_cost", "snapshot_at", "stock_moved_at"])
     count.status = Status.COUNTING
     count.started_at = now
     count.updated_by = actor
@@ -387,7 +387,7 @@ def cycle_count_enter(*, count_id: int, actor, entries: list[dict]) -> CycleCoun
             count.save(update_fields=["recounter", "updated_at"])
     for line, _ in resolved:
         line.updated_at = now
-    CycleCountLine.objects.bulk_update([line for line, _ in resolved], fields)
+    audit.logged_bulk_update([line for line, _ in resolved], fields)
     return count
 
 
@@ -464,7 +464,7 @@ def cycle_count_submit(*, count_id: int, actor) -> CycleCount:
                 _refresh_moved(line, at=now)
     for line in lines:
         line.updated_at = now
-    CycleCountLine.objects.bulk_update(lines, LINE_FIELDS)
+    audit.logged_bulk_update(lines, LINE_FIELDS)
     awaiting = [line for line in lines if line.recount_required and line.recount_quantity is None]
     count.status = Status.RECOUNT if awaiting else Status.SUBMITTED
     count.submitted_at = now
@@ -512,7 +512,7 @@ def cycle_count_request_recount(*, count_id: int, actor, line_ids, reason: str =
         line.recount_quantity = line.recounted_by = line.recounted_at = None
         line.status = LineStatus.RECOUNT
         line.updated_at = now
-    CycleCountLine.objects.bulk_update(lines, LINE_FIELDS)
+    audit.logged_bulk_update(lines, LINE_FIELDS)
     count.status = Status.RECOUNT
     count.updated_by = actor
     count.save(update_fields=["status", "updated_by", "updated_at"])
@@ -576,9 +576,10 @@ def cycle_count_approve(*, count_id: int, actor, comment: str = "") -> CycleCoun
             confirmed += 1
         line.status = LineStatus.ADJUSTED if variance else LineStatus.CONFIRMED
         line.updated_at = now
-    CycleCountLine.objects.bulk_update(lines, ["status", "updated_at"])
-    StockLevel.objects.filter(pk__in=[level.pk for level in levels.values()]).update(last_counted_at=now)
-    Item.objects.filter(pk__in={line.item_id for line in lines}).update(last_counted_on=timezone.localdate(now))
+    audit.logged_bulk_update(lines, ["status", "updated_at"])
+    audit.logged_update(StockLevel.objects.filter(pk__in=[level.pk for level in levels.values()]), last_counted_at=now)
+    counted_items = Item.objects.filter(pk__in={line.item_id for line in lines})
+    audit.logged_update(counted_items, last_counted_on=timezone.localdate(now))
     count.status = Status.APPROVED
     count.approved_by = actor
     count.approved_at = now
@@ -625,7 +626,7 @@ def cycle_count_reject(*, count_id: int, actor, reason: str) -> CycleCount:
         line.recount_reason = ""
         line.status = LineStatus.PENDING
         line.updated_at = now
-    CycleCountLine.objects.bulk_update(lines, [*LINE_FIELDS, "counted_quantity", "counted_by", "counted_at"])
+    audit.logged_bulk_update(lines, [*LINE_FIELDS, "counted_quantity", "counted_by", "counted_at"])
     count.status = Status.COUNTING
     count.round += 1
     count.recounter = None

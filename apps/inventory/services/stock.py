@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import audit
 from apps.inventory.models import QTY_PLACES, CycleCount, CycleCountLine, Item, LedgerEntry, Location, StockLevel
 
 QUANTUM = Decimal(1).scaleb(-QTY_PLACES)
@@ -82,7 +83,7 @@ def post_ledger_entry(
         posted_at=at,
         posted_by=actor,
     )
-    StockLevel.objects.filter(pk=level.pk).update(quantity=F("quantity") + quantity, last_movement_at=at)
+    audit.logged_update(StockLevel.objects.filter(pk=level.pk), quantity=F("quantity") + quantity, last_movement_at=at)
     level.quantity = balance
     level.last_movement_at = at
     if quantity != 0:
@@ -94,7 +95,7 @@ def post_ledger_entry(
         )
         if count_line is not None:
             moved = moved.exclude(count_id=count_line.count_id)
-        moved.update(stock_moved_at=at)
+        audit.logged_update(moved, stock_moved_at=at)
     return entry
 
 

@@ -283,7 +283,7 @@ def case_request(
     for line, quantity in cleaned.get("lines", []):
         ReturnLine.objects.create(case=case, order_line=line, quantity=quantity, created_by=actor, updated_by=actor)
     if type in RefundCase.COMMITTING_TYPES:
-        Order.objects.filter(pk=order.pk).update(committed_amount=F("committed_amount") + case.amount)
+        audit.logged_update(Order.objects.filter(pk=order.pk), committed_amount=F("committed_amount") + case.amount)
     _event(case, "requested", actor, order=order.reference, approvals_required=case.approvals_required)
     return case
 
@@ -348,7 +348,8 @@ def case_approve(*, case_id: int, actor) -> RefundCase:
 
 def _release(case: RefundCase) -> None:
     if case.type in RefundCase.COMMITTING_TYPES:
-        Order.objects.filter(pk=case.order_id).update(committed_amount=F("committed_amount") - case.amount)
+        order = Order.objects.filter(pk=case.order_id)
+        audit.logged_update(order, committed_amount=F("committed_amount") - case.amount)
 
 
 def _lock_order_then_case(case_id: int) -> RefundCase:
@@ -462,7 +463,7 @@ def case_process(*, case_id: int, actor) -> RefundCase:
     )
     if restock:
         hooks.post_restock(case=case, lines=restock, actor=actor)
-        ReturnLine.objects.filter(pk__in=[line.pk for line in restock]).update(stock_posted_at=now)
+        audit.logged_update(ReturnLine.objects.filter(pk__in=[line.pk for line in restock]), stock_posted_at=now)
     case.status = Status.PROCESSED
     case.processed_at = now
     case.processed_by = actor

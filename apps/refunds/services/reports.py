@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import audit
 from apps.refunds import selectors
 from apps.refunds.models import RefundCase, ReportRun
 
@@ -112,9 +113,13 @@ def report_run_generate(*, run_id: int) -> ReportRun:
         content = render(columns, rows, run.format)
     except Exception as exc:
         logger.exception("refund report run %s failed", run_id)
-        ReportRun.objects.filter(pk=run_id).update(
-            status=ReportRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        with transaction.atomic():
+            audit.logged_update(
+                ReportRun.objects.filter(pk=run_id),
+                status=ReportRun.Status.FAILED,
+                error=str(exc)[:2000],
+                finished_at=timezone.now(),
+            )
         raise
     with transaction.atomic():
         run = ReportRun.objects.select_for_update().get(pk=run_id)

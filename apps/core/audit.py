@@ -5,8 +5,8 @@ Two records make the trail:
 
 * django-auditlog's ``LogEntry`` — every create, update and delete of a registered model with
   the fields before and after, written from model signals; we add actor, path and request.
-  Writes that send no signals (``QuerySet.update``, ``bulk_update``) go through ``logged_update``
-  and ``logged_bulk_update``, which leave the same entries.
+  Writes that send no signals (``QuerySet.update``, ``bulk_update``, ``bulk_create``) go through
+  ``logged_update``, ``logged_bulk_update`` and ``logged_bulk_create``, which leave the same entries.
 * ``AuditEvent`` — an append-only log of things that are not field changes: approvals,
   exports, imports, logins, failed logins, denied requests.
 
@@ -167,7 +167,7 @@ def logged_update(queryset, **values) -> int:
     rows = model._base_manager.filter(pk__in=list(before))
     updated = rows.update(**values)
     names = {model._meta.get_field(name).name for name in values}
-    _log_updates(model, [(before[row.pk], row) for row in rows], names)
+    _log_changes(model, [(before[row.pk], row) for row in rows], names)
     return updated
 
 
@@ -186,7 +186,19 @@ def logged_bulk_update(objects, fields) -> None:
         pairs = [(before[obj.pk], obj) for obj in objects]
     model._base_manager.bulk_update(objects, fields)
     if _logged(model):
-        _log_updates(model, pairs, {model._meta.get_field(name).name for name in fields})
+        _log_changes(model, pairs, {model._meta.get_field(name).name for name in fields})
+
+
+def logged_bulk_create(objects) -> list:
+    """``bulk_create(objects)``, leaving a creation entry with the values of each new row, as ``save()`` would."""
+    objects = list(objects)
+    if not objects:
+        return objects
+    model = type(objects[0])
+    created = model._base_manager.bulk_create(objects)
+    if _logged(model):
+        _log_changes(model, [(None, obj) for obj in created], None)
+    return created
 
 
 def _logged(model) -> bool:
@@ -196,8 +208,11 @@ def _logged(model) -> bool:
     return auditlog.contains(model) and not auditlog_disabled.get(False)
 
 
-def _log_updates(model, pairs, names) -> None:
-    """One django-auditlog update entry per (before, after) pair that differs in ``names``, written at once."""
+def _log_changes(model, pairs, names) -> None:
+    """One django-auditlog entry per (before, after) pair that differs in ``names`` (all fields: None), at once.
+
+    A pair without ``before`` is a creation.
+    """
     from auditlog.cid import get_cid
     from auditlog.diff import model_instance_diff
     from auditlog.models import LogEntry
@@ -219,7 +234,7 @@ def _log_updates(model, pairs, names) -> None:
             object_pk=smart_str(after.pk),
             object_id=after.pk if isinstance(after.pk, int) else None,
             object_repr=smart_str(after),
-            action=LogEntry.Action.UPDATE,
+            action=LogEntry.Action.UPDATE if before is not None else LogEntry.Action.CREATE,
             changes=changes,
             serialized_data=LogEntry.objects._get_serialized_data_or_none(after),
             cid=cid,

@@ -373,7 +373,7 @@ def test_movements_keep_the_ledger_and_refuse_bad_input(people, shelf):
     assert selectors.ledger_matches_stock_levels() == []
 
 
-def test_movements_and_counts_leave_quantities_before_and_after_in_the_change_log(open_count, people, shelf):
+def test_count_lines_and_movements_leave_their_values_before_and_after_in_the_change_log(open_count, people, shelf):
     item, location = shelf["items"][0], shelf["bins"][0]
     stock_move(item_id=item.pk, location_id=location.pk, kind="receipt", quantity="5", actor=people["controller"])
     count_all(open_count, people, {"SKU-1": 97, "SKU-2": 20, "SKU-3": 0})
@@ -383,6 +383,8 @@ def test_movements_and_counts_leave_quantities_before_and_after_in_the_change_lo
     moved = [entry.changes["quantity"] for entry in updates if "quantity" in entry.changes]
     assert moved == [["0.000", "100.000"], ["100.000", "105.000"]]  # the shelf's stock, then the receipt
     line = open_count.lines.get(item=item)
+    created = LogEntry.objects.get_for_object(line).get(action=LogEntry.Action.CREATE)
+    assert created.changes["item"] == [None, item.pk] and created.changes["count"] == [None, open_count.pk]
     counted = [entry.changes for entry in LogEntry.objects.get_for_object(line).filter(action=LogEntry.Action.UPDATE)]
     assert any(changes.get("counted_quantity") == [None, "97.000"] for changes in counted)
 

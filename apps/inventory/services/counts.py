@@ -96,11 +96,9 @@ def _create_count(*, actor, warehouse_id, zone, kind, pairs, counter, due_date, 
     )
     count.number = f"CC-{count.pk:06d}"
     count.save(update_fields=["number"])
-    CycleCountLine.objects.bulk_create(
-        [
-            CycleCountLine(count=count, item_id=item_id, location_id=location_id, created_by=actor, updated_by=actor)
-            for item_id, location_id in sorted(pairs)
-        ]
+    audit.logged_bulk_create(
+        CycleCountLine(count=count, item_id=item_id, location_id=location_id, created_by=actor, updated_by=actor)
+        for item_id, location_id in sorted(pairs)
     )
     return count
 

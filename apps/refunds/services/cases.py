@@ -348,8 +348,9 @@ def case_approve(*, case_id: int, actor) -> RefundCase:
 
 def _release(case: RefundCase) -> None:
     if case.type in RefundCase.COMMITTING_TYPES:
-        order = Order.objects.filter(pk=case.order_id)
-        audit.logged_update(order, committed_amount=F("committed_amount") - case.amount)
+        audit.logged_update(
+            Order.objects.filter(pk=case.order_id), committed_amount=F("committed_amount") - case.amount
+        )
 
 
 def _lock_order_then_case(case_id: int) -> RefundCase:

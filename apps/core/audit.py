@@ -167,7 +167,8 @@ def logged_update(queryset, **values) -> int:
     rows = model._base_manager.filter(pk__in=list(before))
     updated = rows.update(**values)
     names = {model._meta.get_field(name).name for name in values}
-    _log_changes(model, [(before[row.pk], row) for row in rows], names)
+    after = rows.select_related(*_relations(model))  # for each entry's str() of its record, in the same query
+    _log_changes(model, [(before[row.pk], row) for row in after], names)
     return updated
 
 
@@ -208,6 +209,10 @@ def _logged(model) -> bool:
     return auditlog.contains(model) and not auditlog_disabled.get(False)
 
 
+def _relations(model) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields if field.is_relation]
+
+
 def _log_changes(model, pairs, names) -> None:
     """One django-auditlog entry per (before, after) pair that differs in ``names`` (all fields: None), at once.
 
@@ -218,23 +223,28 @@ def _log_changes(model, pairs, names) -> None:
     from auditlog.models import LogEntry
     from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import prefetch_related_objects
     from django.utils.encoding import smart_str
 
     content_type = ContentType.objects.get_for_model(model)
     cid = get_cid()
-    entries = []
+    changed = []
     for before, after in pairs:
         changes = model_instance_diff(
             before, after, fields_to_check=names, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
         )
-        if not changes:
-            continue
+        if changes:
+            changed.append((after, changes, LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE))
+    # Each entry holds str() of its record, which often names related records: one query per relation, not per row.
+    prefetch_related_objects([after for after, _, _ in changed], *_relations(model))
+    entries = []
+    for after, changes, action in changed:
         entry = LogEntry(
             content_type=content_type,
             object_pk=smart_str(after.pk),
             object_id=after.pk if isinstance(after.pk, int) else None,
             object_repr=smart_str(after),
-            action=LogEntry.Action.UPDATE if before is not None else LogEntry.Action.CREATE,
+            action=action,
             changes=changes,
             serialized_data=LogEntry.objects._get_serialized_data_or_none(after),
             cid=cid,

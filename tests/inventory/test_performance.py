@@ -139,3 +139,66 @@ def test_the_ledger_api_pages_by_cursor_at_constant_queries(api_as, people, many
 
     assert len(small.captured_queries) == len(large.captured_queries)
     assert "cursor=" in first["next"]
+
+
+def _queries_per_step(people, warehouse, zone: str, lines: int) -> dict[str, int]:
+    """Queries of each step of a count of ``lines`` bins, from its creation to its approval."""
+    from decimal import Decimal
+
+    from apps.inventory.models import CycleCount
+    from apps.inventory.services import (
+        cycle_count_approve,
+        cycle_count_create,
+        cycle_count_enter,
+        cycle_count_start,
+        cycle_count_submit,
+    )
+    from tests.inventory.factories import ItemFactory, LocationFactory, stock
+
+    bins = [LocationFactory(warehouse=warehouse, zone=zone, bin=f"{n:02d}") for n in range(lines)]
+    for n, location in enumerate(bins):
+        stock(ItemFactory(sku=f"{zone}-{n}", unit_cost=Decimal("1.00")), location, 5)
+    counted = {}
+
+    def step(name, run):
+        with CaptureQueriesContext(connection) as queries:
+            result = run()
+        counted[name] = len(queries)
+        return result
+
+    (count,) = step(
+        "create",
+        lambda: cycle_count_create(
+            actor=people["controller"],
+            kind=CycleCount.Kind.LOCATION,
+            location_ids=[b.pk for b in bins],
+            counter_id=people["counter"].pk,
+        ),
+    )
+    step("start", lambda: cycle_count_start(count_id=count.pk, actor=people["counter"]))
+    entries = [{"line_id": pk, "quantity": "5"} for pk in count.lines.values_list("pk", flat=True)]
+    step("enter", lambda: cycle_count_enter(count_id=count.pk, actor=people["counter"], entries=entries))
+    step("submit", lambda: cycle_count_submit(count_id=count.pk, actor=people["counter"]))
+    step("approve", lambda: cycle_count_approve(count_id=count.pk, actor=people["approver"]))
+    return counted
+
+
+def test_a_counts_steps_and_their_change_log_cost_queries_per_step_not_per_line(people, warehouse):
+    from auditlog.models import LogEntry
+
+    from apps.inventory.models import CycleCountLine
+
+    _queries_per_step(people, warehouse, "W", 2)  # content types and policies looked up once, then cached
+    small = _queries_per_step(people, warehouse, "S", 3)
+    large = _queries_per_step(people, warehouse, "L", 12)
+
+    for name in ("create", "enter", "submit"):  # lines created, counted and submitted in bulk, logged in bulk
+        assert large[name] == small[name], f"{name}: {small[name]} queries for 3 lines, {large[name]} for 12"
+    # Starting locks each line's stock level; approving posts each line to the ledger (its stock level locked,
+    # the entry written, the level moved and logged). Nothing more per line.
+    assert large["start"] - small["start"] <= 2 * 9
+    assert large["approve"] - small["approve"] <= 9 * 9
+    lines = [str(pk) for pk in CycleCountLine.objects.filter(item__sku__startswith="L-").values_list("pk", flat=True)]
+    logged = LogEntry.objects.filter(content_type__model="cyclecountline", object_pk__in=lines)
+    assert logged.filter(action=LogEntry.Action.CREATE).count() == 12
+    assert logged.filter(action=LogEntry.Action.UPDATE).values("object_pk").distinct().count() == 12

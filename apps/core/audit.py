@@ -181,13 +181,12 @@ def logged_bulk_update(objects, fields) -> None:
     if not objects:
         return
     model = type(objects[0])
-    if _logged(model):
-        pks = sorted(obj.pk for obj in objects)
-        before = model._base_manager.select_for_update().in_bulk(pks)
-        pairs = [(before[obj.pk], obj) for obj in objects]
+    if not _logged(model):
+        model._base_manager.bulk_update(objects, fields)
+        return
+    before = model._base_manager.select_for_update().in_bulk(sorted(obj.pk for obj in objects))
     model._base_manager.bulk_update(objects, fields)
-    if _logged(model):
-        _log_changes(model, pairs, {model._meta.get_field(name).name for name in fields})
+    _log_changes(model, [(before[obj.pk], obj) for obj in objects], {model._meta.get_field(n).name for n in fields})
 
 
 def logged_bulk_create(objects) -> list:

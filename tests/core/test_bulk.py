@@ -1,5 +1,6 @@
 """Bulk writing: instances built without the model constructor, COPY, and the change log written in bulk."""
 
+import gc
 import json
 import sys
 from datetime import UTC, date
@@ -180,3 +181,22 @@ def test_a_model_that_masks_fields_has_them_masked_in_entries_written_in_bulk(ma
     assert changes == creation_changes(vendor)
     assert "DE89370400440532013000" not in json.dumps(changes)
     assert changes["bank_account_number"][1].endswith("3000") and changes["code"] == [None, "BULK-M"]
+
+
+def test_fewer_collections_raises_the_youngest_threshold_inside_the_block_and_only_there():
+    before = gc.get_threshold()
+    with bulk.fewer_collections(young=50_000):
+        assert gc.get_threshold() == (50_000, *before[1:])
+    assert gc.get_threshold() == before
+
+    with pytest.raises(ValueError, match="row 3"), bulk.fewer_collections(young=50_000):
+        raise ValueError("row 3")
+    assert gc.get_threshold() == before  # back when the import fails too
+
+    gc.set_threshold(90_000, *before[1:])
+    try:
+        with bulk.fewer_collections(young=50_000):
+            assert gc.get_threshold()[0] == 90_000  # a higher threshold is never lowered
+        assert gc.get_threshold()[0] == 90_000
+    finally:
+        gc.set_threshold(*before)

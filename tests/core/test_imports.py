@@ -1,5 +1,6 @@
 """Import jobs: a file is validated by the worker, dry run first, then written all or nothing."""
 
+import gc
 import io
 
 import pytest
@@ -346,3 +347,29 @@ def test_confirming_an_import_job_that_does_not_exist_is_a_clear_message(client,
 
     assert response.status_code == 200
     assert "Not confirmed: There is no such import job." in response.content.decode()
+
+
+def test_a_bulk_import_runs_with_fewer_garbage_collections_and_leaves_the_worker_as_it_was(manager):
+    from apps.core import imports
+
+    seen = []
+
+    def importer(*, job, table, progress):
+        seen.append(gc.get_threshold())
+        result = imports.BulkImportResult(unit="vendors")
+        for _number, _values in table.rows:
+            result.rows += 1
+            result.count("unchanged", "a vendor")
+        return result
+
+    target = imports.register("vendors.vendor-bulk", VendorResource, label="Vendors (bulk)", bulk_importer=importer)
+    before = gc.get_threshold()
+    try:
+        job = upload(manager, GOOD, target=target.key, dry_run=False)
+    finally:
+        imports._targets.pop(target.key)
+
+    assert job.status == ImportJob.Status.SUCCEEDED, job.message
+    assert job.summary["unchanged"] == 2
+    assert seen == [(max(20_000, before[0]), *before[1:])]
+    assert gc.get_threshold() == before

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core import audit, imports
+from apps.core import audit, bulk, imports
 from apps.core.exceptions import TransitionNotAllowed
 from apps.core.models import ImportJob
 
@@ -151,7 +151,10 @@ def _run_bulk(job: ImportJob, target: imports.ImportTarget) -> ImportJob:
             table.headers = imports.canonical_headers(table.headers, target.resource)
             job.rows_total = table.estimated_rows
             job.save(update_fields=["rows_total"])
-            with audit.audit_context(path="import", actor=job.created_by, detail=f"import job {job.pk}"):
+            with (
+                audit.audit_context(path="import", actor=job.created_by, detail=f"import job {job.pk}"),
+                bulk.fewer_collections(),
+            ):
                 result = target.bulk_importer(job=job, table=table, progress=progress)
     except imports.ImportFileError as exc:
         return _finish(job, status=ImportJob.Status.FAILED, message=str(exc))

@@ -274,8 +274,8 @@ def fewer_collections(young: int = 20_000):
     alive until the database has taken it. They hold no reference cycles and are freed by reference counting,
     yet every 700 of them started a collection, and every hundredth collection went through the whole heap:
     a tenth of an import's processor time spent finding almost nothing. Collections still run, less often;
-    the thresholds in force before come back at the end. They are the process's own: a worker runs one task
-    at a time.
+    the thresholds in force before come back at the end. They are the whole process's: each process of the
+    worker's pool (Celery's prefork pool) runs one task at a time.
     """
     before = gc.get_threshold()
     gc.set_threshold(max(young, before[0]), *before[1:])

@@ -275,10 +275,12 @@ def fewer_collections(young: int = 20_000):
     yet every 700 of them started a collection, and every hundredth collection went through the whole heap:
     a tenth of an import's processor time spent finding almost nothing. Collections still run, less often;
     the thresholds in force before come back at the end. They are the whole process's: each process of the
-    worker's pool (Celery's prefork pool) runs one task at a time.
+    worker's pool (Celery's prefork pool) runs one task at a time. A threshold already higher stays, and so
+    does 0 (automatic collection turned off).
     """
     before = gc.get_threshold()
-    gc.set_threshold(max(young, before[0]), *before[1:])
+    if before[0]:
+        gc.set_threshold(max(young, before[0]), *before[1:])
     try:
         yield
     finally:

@@ -198,5 +198,8 @@ def test_fewer_collections_raises_the_youngest_threshold_inside_the_block_and_on
         with bulk.fewer_collections(young=50_000):
             assert gc.get_threshold()[0] == 90_000  # a higher threshold is never lowered
         assert gc.get_threshold()[0] == 90_000
+        gc.set_threshold(0)
+        with bulk.fewer_collections(young=50_000):
+            assert gc.get_threshold()[0] == 0  # collection turned off stays off
     finally:
         gc.set_threshold(*before)

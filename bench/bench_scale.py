@@ -363,9 +363,11 @@ def bench_dashboard(results: Results, users: dict, runs: int) -> None:
         response = client.get("/admin/")
         assert response.status_code == 200
 
+    first = len(captured(get))  # the panels' figures are computed and cached here if the cache lacks them
     queries = len(captured(get))
+    note = f"{first} queries on the first request, the figures not yet cached" if first != queries else ""
     median = timed(get, runs)
-    results.add("dashboard (GET /admin/ as associate)", median, None, f"{queries}", median <= DASHBOARD_MS)
+    results.add("dashboard (GET /admin/ as associate)", median, None, f"{queries}", median <= DASHBOARD_MS, note)
 
 
 # --- Scheduled tasks, each in its own process ---------------------------------------------------

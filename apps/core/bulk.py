@@ -365,49 +365,6 @@ class BackgroundWriter:
             self._raise()
 
 
-class TableStatistics:
-    """Keeps the planner's row estimate of a table a bulk load is filling in line with what it holds.
-
-    Statistics are gathered after a commit (autovacuum); inside a long import into a table that was small,
-    the planner still believes it small and answers each batch's look-ups with a full scan, so the import
-    slows with every batch. Once the rows added since the last estimate outnumber it, the columns the
-    look-ups use are analyzed again inside the transaction (PostgreSQL counts the transaction's own rows):
-    a handful of times per import, as the rows added double.
-    """
-
-    MIN_ROWS = 5000
-
-    def __init__(self, model, *columns: str):
-        self.model = model
-        self.columns = columns
-        self.estimate: float | None = None
-        self.added_since = 0
-
-    def added(self, rows: int) -> None:
-        self.added_since += rows
-
-    def refresh(self, *, settle=None) -> None:
-        """Analyze the table if the rows added outnumber the estimate; ``settle()`` first (rows still being written)."""
-        database = connections[DEFAULT_DB_ALIAS]
-        if database.vendor != "postgresql":
-            return
-        table = self.model._meta.db_table
-        if self.estimate is None:
-            with database.cursor() as cursor:
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-                self.estimate = max(cursor.fetchone()[0], 0)
-        if self.added_since < max(self.MIN_ROWS, self.estimate):
-            return
-        if settle is not None:
-            settle()
-        quote = database.ops.quote_name
-        columns = ", ".join(quote(self.model._meta.get_field(name).column) for name in self.columns)
-        with database.cursor() as cursor:
-            cursor.execute(f"ANALYZE {quote(table)} ({columns})")
-        self.estimate += self.added_since
-        self.added_since = 0
-
-
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
 
 

@@ -1,5 +1,6 @@
 """Accounts payable imports: invoices with lines on the bulk path, Xero and QuickBooks headers, bad files."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -8,7 +9,6 @@ from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from apps.core import bulk
 from apps.core.models import ImportJob
 from apps.core.services.imports import import_job_confirm, import_job_create, import_job_run
 from apps.invoices import imports as invoice_imports
@@ -268,19 +268,27 @@ def test_queries_per_batch_do_not_grow_with_the_batch(associate, acme, beta, dja
     assert job.summary["updated"] == 450
 
 
-@pytest.mark.postgres  # the planner's statistics are PostgreSQL's
-def test_a_long_import_into_a_small_table_keeps_the_planners_estimate_current(associate, acme, monkeypatch):
-    """Each batch looks up the invoices already entered: believing the table still small, the planner would
-    answer with a full scan per batch, each longer than the last."""
-    monkeypatch.setattr(invoice_imports, "BATCH_ROWS", 50)
-    monkeypatch.setattr(bulk.TableStatistics, "MIN_ROWS", 50)
-    rows = "".join(f"ACME-01,P-{n},2026-10-01,,Item,1,1.00,0\n" for n in range(300))
-    job = upload(associate, HEADER + rows)
-    assert job.summary["new"] == 300
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'invoices_invoice'::regclass")
-        estimate = cursor.fetchone()[0]
-    assert estimate >= 200  # analyzed inside the import, its own rows counted, as the rows added doubled
+@pytest.mark.postgres  # the plan is PostgreSQL's
+def test_a_batchs_invoices_are_looked_up_key_by_key_not_by_scanning_the_table(associate, acme, beta):
+    """Joined to the table as a whole, a batch's thousand keys were matched by hashing every invoice in it,
+    the planner's choice until the table is large: each batch of an import took longer than the last. Key by
+    key, whether the planner's statistics have caught up with the rows an import just wrote or not."""
+    rows = "".join(f"{'ACME-01' if n % 2 else 'BETA-02'},T-{n},2026-10-01,,Item,1,1.00,0\n" for n in range(3000))
+    assert upload(associate, HEADER + rows).summary["new"] == 3000
+    keys = [(vendor.pk, f"{prefix}-{n}") for n in range(500) for vendor in (acme, beta) for prefix in ("T", "U")]
+    found = invoice_imports.entered_invoices(keys)
+    assert {(invoice.vendor_id, invoice.number) for invoice in found} == {
+        (acme.pk if n % 2 else beta.pk, f"T-{n}") for n in range(500)
+    }
+    sql, params = found.query.sql_with_params()
+    for analyzed in (False, True):
+        with connection.cursor() as cursor:
+            if analyzed:
+                cursor.execute("ANALYZE invoices_invoice")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        assert "Seq Scan on invoices_invoice" not in plan and "Hash Join" not in plan, plan
+        assert re.search(r"Index Scan using \w+ on invoices_invoice i\b", plan), plan  # the per-key subquery
 
 
 def test_auditors_and_vendor_managers_cannot_import_invoices(make_user):
